@@ -1,0 +1,274 @@
+"""The one settings module. Everything comes from the environment (django-environ).
+
+Two profiles, chosen by ``BAZAAR_PROFILE``:
+
+* ``embedded`` (default): SQLite, local-memory cache, in-memory channel layer,
+  in-process event dispatch, console e-mail and SMS. Needs no services at all.
+* ``services``: PostgreSQL (psycopg 3), Redis (django-redis cache, channels-redis
+  layer) and Celery over RabbitMQ (``amqp://``) or Kafka (``confluentkafka://``).
+
+Each setting can still be overridden one by one; the profile only picks defaults.
+See ``docs/configuration.md`` for the full reference.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import environ
+
+from bazaar_platform.observability.logging import build_logging_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+PROFILE: str = env.str("BAZAAR_PROFILE", default="embedded")
+if PROFILE not in {"embedded", "services"}:
+    raise environ.ImproperlyConfigured(f"BAZAAR_PROFILE must be embedded or services, not {PROFILE!r}")
+EMBEDDED = PROFILE == "embedded"
+
+# Git-ignored folder for what the embedded default generates on first run
+# (SQLite file, development secret key, development signing keys).
+LOCAL_DIR = Path(env.str("BAZAAR_LOCAL_DIR", default=str(BASE_DIR / ".local")))
+
+
+def _development_secret() -> str:
+    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+    path = LOCAL_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEBUG: bool = env.bool("DJANGO_DEBUG", default=EMBEDDED)
+SECRET_KEY: str = env.str("DJANGO_SECRET_KEY", default="") or (
+    _development_secret() if DEBUG else ""
+)
+if not SECRET_KEY:
+    raise environ.ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off")
+ALLOWED_HOSTS: list[str] = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL: str = env.str("BAZAAR_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "channels",
+    # platform layer
+    "bazaar_platform.apps.PlatformConfig",
+    "bazaar_platform.events.apps.EventsConfig",
+    # bounded contexts
+    "contexts.auth.apps.AuthContextConfig",
+]
+
+MIDDLEWARE = [
+    "bazaar_platform.observability.middleware.RequestContextMiddleware",
+    "bazaar_platform.api.middleware.BodySizeLimitMiddleware",
+    "bazaar_platform.observability.metrics.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- data stores -------------------------------------------------------------
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL",
+        default=(
+            f"sqlite:///{LOCAL_DIR / 'bazaar.sqlite3'}"
+            if EMBEDDED
+            else "postgres://postgres@127.0.0.1:5432/bazaar"
+        ),
+    )
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0 if EMBEDDED else 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL: str = env.str("REDIS_URL", default="" if EMBEDDED else "redis://127.0.0.1:6379/0")
+CACHES: dict[str, dict[str, Any]] = (
+    {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="bazaar"),
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+    if REDIS_URL
+    else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+)
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = (
+    {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "bazaar:channels"},
+        }
+    }
+    if REDIS_URL
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
+
+# --- events and Celery -------------------------------------------------------
+# inprocess: handlers run right after commit in this process.
+# celery:    one Celery task per subscribing handler, on that context's queue.
+# broker:    the outbox relay publishes to RabbitMQ or Kafka; `manage.py consume_events`
+#            runs each context's consumers.
+EVENT_DISPATCH: str = env.str("EVENT_DISPATCH", default="inprocess")
+EVENT_BROKER: str = env.str("EVENT_BROKER", default="rabbitmq")
+EVENT_BROKER_URL: str = env.str(
+    "EVENT_BROKER_URL",
+    default="amqp://guest:guest@127.0.0.1:5672//" if EVENT_BROKER == "rabbitmq" else "127.0.0.1:9092",
+)
+EVENT_MAX_ATTEMPTS: int = env.int("EVENT_MAX_ATTEMPTS", default=5)
+EVENT_RETRY_BACKOFF_SECONDS: float = env.float("EVENT_RETRY_BACKOFF_SECONDS", default=2.0)
+
+CELERY_BROKER_URL: str = env.str(
+    "CELERY_BROKER_URL", default="memory://" if EMBEDDED else "amqp://guest:guest@127.0.0.1:5672//"
+)
+CELERY_RESULT_BACKEND: str | None = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=EMBEDDED)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+
+# --- e-mail and SMS ----------------------------------------------------------
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Bazaar <no-reply@bazaar.local>")
+SMS_BACKEND: str = env.str("SMS_BACKEND", default="console")
+
+# --- authentication ----------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- API ---------------------------------------------------------------------
+API_MAX_PAGE_SIZE: int = env.int("API_MAX_PAGE_SIZE", default=100)
+API_DEFAULT_PAGE_SIZE: int = env.int("API_DEFAULT_PAGE_SIZE", default=20)
+# Request bodies above this are refused with 413 before anything reads them.
+API_MAX_BODY_BYTES: int = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
+REST_FRAMEWORK: dict[str, Any] = {
+    "DEFAULT_RENDERER_CLASSES": ["bazaar_platform.api.renderers.EnvelopeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PAGINATION_CLASS": "bazaar_platform.api.pagination.LimitOffsetPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "bazaar_platform.api.schema.EnvelopeAutoSchema",
+    "EXCEPTION_HANDLER": "bazaar_platform.api.errors.exception_handler",
+    "PAGE_SIZE": API_DEFAULT_PAGE_SIZE,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS: dict[str, Any] = {
+    "TITLE": "Bazaar API",
+    "DESCRIPTION": (
+        "Multi-vendor marketplace API. Every response is wrapped in the Bazaar envelope "
+        "(`data`, `meta`, `error`); errors carry a machine-readable `code`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1/",
+}
+
+# --- observability -----------------------------------------------------------
+LOG_FORMAT: str = env.str("LOG_FORMAT", default="console" if EMBEDDED else "json")
+LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
+OTEL_EXPORTER_OTLP_ENDPOINT: str = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+OTEL_SERVICE_NAME: str = env.str("OTEL_SERVICE_NAME", default="bazaar")
+# /metrics answers to staff sessions, or to `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
+LOGGING_CONFIG = "logging.config.dictConfig"
+LOGGING: dict[str, Any] = build_logging_config(LOG_FORMAT, LOG_LEVEL)
+
+# --- i18n, static ------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / ".local" / "static")))
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(LOCAL_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- production hardening (passes `manage.py check --deploy`) ----------------
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    X_FRAME_OPTIONS = "DENY"
+    SESSION_COOKIE_HTTPONLY = True

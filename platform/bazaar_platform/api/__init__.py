@@ -1,0 +1,1 @@
+"""The shared API kit: envelope, errors, pagination, strict query parameters."""

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    name = "bazaar_platform.events"
+    label = "platform_events"
+    verbose_name = "Event platform"
+    default_auto_field = "django.db.models.BigAutoField"

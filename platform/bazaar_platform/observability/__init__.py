@@ -1,0 +1,1 @@
+"""Structured logs, traces and metrics: one format for web, worker and consumer processes."""
