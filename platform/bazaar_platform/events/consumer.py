@@ -69,7 +69,13 @@ def dead_letter(
         attempts=attempts,
     )
     EVENTS_HANDLED.labels(handler or "<none>", "dead_lettered").inc()
-    log.warning("event_dead_lettered", reason=reason, handler=handler, event_type=event_type, error=error[:500])
+    log.warning(
+        "event_dead_lettered",
+        reason=reason,
+        handler=handler,
+        event_type=event_type,
+        error=error[:500],
+    )
     return letter
 
 
@@ -84,7 +90,9 @@ def parse_raw(body: bytes | str) -> dict[str, Any]:
     return message
 
 
-def apply(handler_name: str, message: Mapping[str, Any], headers: Mapping[str, Any] | None = None) -> Outcome:
+def apply(
+    handler_name: str, message: Mapping[str, Any], headers: Mapping[str, Any] | None = None
+) -> Outcome:
     """Run ``handler_name`` on ``message`` unless it already ran for this event.
 
     Raises whatever the handler raises (the caller decides about retries); decode
@@ -92,20 +100,22 @@ def apply(handler_name: str, message: Mapping[str, Any], headers: Mapping[str, A
     """
     sub = subscription(handler_name)
     event = decode(message)
-    with consumer_span(
-        f"handle {event.event_type}",
-        headers or {},
-        **{"messaging.event_type": event.event_type, "bazaar.handler": handler_name},
+    with (
+        consumer_span(
+            f"handle {event.event_type}",
+            headers or {},
+            **{"messaging.event_type": event.event_type, "bazaar.handler": handler_name},
+        ),
+        transaction.atomic(),
     ):
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    InboxRecord.objects.create(event_id=event.event_id, handler=handler_name)
-            except IntegrityError:
-                EVENTS_HANDLED.labels(handler_name, "duplicate").inc()
-                return Outcome.DUPLICATE
-            structlog.contextvars.bind_contextvars(event_id=str(event.event_id), handler=handler_name)
-            sub.func(event)
+        try:
+            with transaction.atomic():
+                InboxRecord.objects.create(event_id=event.event_id, handler=handler_name)
+        except IntegrityError:
+            EVENTS_HANDLED.labels(handler_name, "duplicate").inc()
+            return Outcome.DUPLICATE
+        structlog.contextvars.bind_contextvars(event_id=str(event.event_id), handler=handler_name)
+        sub.func(event)
     EVENTS_HANDLED.labels(handler_name, "applied").inc()
     return Outcome.APPLIED
 
@@ -125,14 +135,25 @@ def apply_or_dead_letter(
     try:
         return apply(handler_name, message, headers)
     except EventDecodeError as exc:
-        dead_letter(message=message, reason=exc.reason, error=exc.detail, transport=transport,
-                    handler=handler_name, attempts=attempts)
+        dead_letter(
+            message=message,
+            reason=exc.reason,
+            error=exc.detail,
+            transport=transport,
+            handler=handler_name,
+            attempts=attempts,
+        )
         return Outcome.DEAD_LETTERED
     except Exception as exc:
         EVENTS_HANDLED.labels(handler_name, "failed").inc()
         if not final_attempt:
             raise
-        dead_letter(message=message, reason=DeadLetter.Reason.HANDLER_FAILED,
-                    error=f"{type(exc).__name__}: {exc}", transport=transport,
-                    handler=handler_name, attempts=attempts)
+        dead_letter(
+            message=message,
+            reason=DeadLetter.Reason.HANDLER_FAILED,
+            error=f"{type(exc).__name__}: {exc}",
+            transport=transport,
+            handler=handler_name,
+            attempts=attempts,
+        )
         return Outcome.DEAD_LETTERED

@@ -52,7 +52,7 @@ class InProcessDispatcher:
                         final_attempt=attempt == attempts,
                     )
                     break
-                except Exception:  # noqa: BLE001 - retried, then dead-lettered above
+                except Exception:
                     time.sleep(min(0.2, 0.01 * 2 ** (attempt - 1)))
 
 
@@ -66,7 +66,7 @@ class CeleryDispatcher:
 
         for sub in subscriptions_for(row.event_type):
             handle_event.apply_async(
-                args=[sub.handler_name, row.message, row.headers],
+                args=(sub.handler_name, row.message, row.headers),
                 queue=context_queue(sub.context),
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
@@ -79,7 +79,7 @@ class BrokerDispatcher:
     name = "broker"
 
     def deliver(self, row: OutboxMessage) -> None:
-        from bazaar_platform.events.brokers import get_broker, encode
+        from bazaar_platform.events.brokers import encode, get_broker
 
         get_broker().publish(
             topic=row.producer, key=row.aggregate_id, body=encode(row.message), headers=row.headers

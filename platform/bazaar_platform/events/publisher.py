@@ -30,5 +30,7 @@ def publish(event: IntegrationEvent, *, using: str = "default") -> OutboxMessage
         headers=current_headers(),
         occurred_at=event.occurred_at,
     )
-    transaction.on_commit(partial(drain_aggregate_quietly, row.aggregate_id, using=using), using=using)
+    transaction.on_commit(
+        partial(drain_aggregate_quietly, row.aggregate_id, using=using), using=using
+    )
     return row

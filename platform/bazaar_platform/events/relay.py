@@ -21,7 +21,7 @@ from bazaar_platform.events.models import OutboxMessage
 log = structlog.get_logger("bazaar.events.relay")
 
 
-class DeliveryFailed(Exception):
+class DeliveryFailedError(Exception):
     pass
 
 
@@ -40,7 +40,7 @@ def drain_aggregate(aggregate_id: str, *, using: str = "default") -> int:
         for row in rows:
             try:
                 dispatcher.deliver(row)
-            except Exception as exc:  # noqa: BLE001 - any transport failure: retry later
+            except Exception as exc:
                 failed = (row.pk, f"{type(exc).__name__}: {exc}"[:2000])
                 break
             row.dispatched_at = timezone.now()
@@ -52,7 +52,7 @@ def drain_aggregate(aggregate_id: str, *, using: str = "default") -> int:
             attempts=F("attempts") + 1, last_error=failed[1]
         )
         log.warning("outbox_delivery_failed", aggregate_id=aggregate_id, error=failed[1])
-        raise DeliveryFailed(failed[1])
+        raise DeliveryFailedError(failed[1])
     return delivered
 
 
@@ -61,9 +61,9 @@ def drain_aggregate_quietly(aggregate_id: str, *, using: str = "default") -> Non
     the request that already committed its state change."""
     try:
         drain_aggregate(aggregate_id, using=using)
-    except DeliveryFailed:
+    except DeliveryFailedError:
         pass
-    except Exception:  # noqa: BLE001 - e.g. the database went away after commit
+    except Exception:
         log.exception("outbox_fast_path_failed", aggregate_id=aggregate_id)
 
 
@@ -79,6 +79,6 @@ def relay_pending(*, batch_size: int = 500, using: str = "default") -> tuple[int
     for aggregate_id in dict.fromkeys(aggregates):  # unique, oldest first
         try:
             delivered += drain_aggregate(aggregate_id, using=using)
-        except DeliveryFailed:
+        except DeliveryFailedError:
             failed += 1
     return delivered, failed

@@ -11,7 +11,7 @@ from bazaar_platform.events.consumer import apply_or_dead_letter
 
 
 def retry_countdown(retries: int) -> float:
-    """Exponential backoff: base, 2×base, 4×base ... capped at five minutes."""
+    """Exponential backoff: base, 2*base, 4*base ... capped at five minutes."""
     return float(min(300.0, settings.EVENT_RETRY_BACKOFF_SECONDS * (2**retries)))
 
 

@@ -25,7 +25,9 @@ def consumer_span(name: str, headers: Mapping[str, Any], **attributes: Any) -> I
     parent = extract({k: str(v) for k, v in headers.items()})
     token = otel_context.attach(parent)
     try:
-        with tracer.start_as_current_span(name, kind=trace.SpanKind.CONSUMER, attributes=attributes):
+        with tracer.start_as_current_span(
+            name, kind=trace.SpanKind.CONSUMER, attributes=attributes
+        ):
             yield
     finally:
         otel_context.detach(token)

@@ -75,7 +75,7 @@ def check_broker(timeout: float = 2.0) -> None:
         from kombu import Connection
 
         with Connection(settings.EVENT_BROKER_URL, connect_timeout=timeout) as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
+            conn.ensure_connection(max_retries=1, timeout=int(max(1, timeout)))
 
 
 @receiver(setting_changed)
