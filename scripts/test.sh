@@ -8,7 +8,6 @@ BAZAAR_GROUPS="dev" bash scripts/bootstrap.sh
 bash scripts/install-system-tools.sh
 
 # --- services: fail at once, naming what is missing ------------------------------
-missing=()
 .venv/bin/python - <<'PY' || exit 1
 import socket, sys
 services = {"PostgreSQL": 5432, "Redis": 6379, "RabbitMQ": 5672}
@@ -49,14 +48,7 @@ PY
 echo "==> Kafka-protocol broker (Tansu) on $BAZAAR_TEST_KAFKA_BOOTSTRAP"
 
 # --- the services profile, as the tests use it --------------------------------------
-export BAZAAR_PROFILE=services
-export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bazaar}"
-export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/1}"
-export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672//}"
-export EVENT_DISPATCH=inprocess
-export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-test-only-secret-key-not-for-production-0123456789abcdef}"
-export DJANGO_SECURE_SSL_REDIRECT=false
-export PYTHONPATH="$ROOT:$ROOT/platform"
+source scripts/test-env.sh
 PY=.venv/bin/python
 
 echo "==> ruff";            .venv/bin/ruff check . && .venv/bin/ruff format --check .
