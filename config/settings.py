@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "bazaar_platform.events.apps.EventsConfig",
     # bounded contexts
     "contexts.auth.apps.AuthContextConfig",
+    "contexts.catalog.apps.CatalogConfig",
 ]
 
 MIDDLEWARE = [
@@ -287,3 +288,10 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
     SESSION_COOKIE_HTTPONLY = True
+
+# --- catalogue (contexts/catalog) ---------------------------------------------
+# Product image uploads: bytes accepted (an HTTP upload is also bound by
+# API_MAX_BODY_BYTES), pixels accepted (decompression bombs), thumbnail bounding box.
+CATALOG_IMAGE_MAX_BYTES: int = env.int("CATALOG_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
+CATALOG_IMAGE_MAX_PIXELS: int = env.int("CATALOG_IMAGE_MAX_PIXELS", default=40_000_000)
+CATALOG_THUMBNAIL_SIZE: int = env.int("CATALOG_THUMBNAIL_SIZE", default=400)
