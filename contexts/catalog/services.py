@@ -318,8 +318,11 @@ def product_events_publish(*, product_ids: Iterable[uuid.UUID]) -> int:
 # --- categories -------------------------------------------------------------------
 
 
-def _category_get(category_id: uuid.UUID | str, *, field_name: str = "category_id") -> Category:
-    category = Category.objects.filter(pk=_as_uuid(category_id, field_name=field_name)).first()
+def _category_get(
+    category_id: uuid.UUID | str, *, field_name: str = "category_id", lock: bool = False
+) -> Category:
+    qs = Category.objects.select_for_update() if lock else Category.objects.all()
+    category = qs.filter(pk=_as_uuid(category_id, field_name=field_name)).first()
     if category is None:
         raise NotFoundError(
             f"No category has the id {category_id}.", fields={field_name: ["Unknown category."]}
@@ -336,7 +339,8 @@ def category_create(
     description: str = "",
 ) -> Category:
     with transaction.atomic():
-        parent = _category_get(parent_id, field_name="parent_id") if parent_id else None
+        # the lock waits for a concurrent move of the parent, then reads its new path
+        parent = _category_get(parent_id, field_name="parent_id", lock=True) if parent_id else None
         depth = parent.depth + 1 if parent else 0
         if depth >= CATEGORY_MAX_DEPTH:
             raise ApplicationError(
@@ -375,8 +379,17 @@ def category_update(
     path changes (name, slug or parent).
     """
     with transaction.atomic():
-        category = _category_get(category_id)
-        Category.objects.select_for_update().filter(pk=category.pk).first()
+        # Lock the category and its new parent together, in id order: two crossing moves
+        # (A under B, B under A) then run one after the other, and the second one sees
+        # the first one's paths and refuses the cycle instead of creating it.
+        wanted = [_as_uuid(category_id, field_name="category_id")]
+        if parent_id is not None and not isinstance(parent_id, Unset):
+            wanted.append(_as_uuid(parent_id, field_name="parent_id"))
+        locked = {
+            c.pk: c
+            for c in Category.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+        }
+        category = locked.get(wanted[0]) or _category_get(category_id)
         path_changed = False
         if not isinstance(name, Unset):
             new_name = _clean_name(name)
@@ -395,7 +408,11 @@ def category_update(
         _save_unique(category, field_name="slug")
 
         if not isinstance(parent_id, Unset):
-            new_parent = _category_get(parent_id, field_name="parent_id") if parent_id else None
+            new_parent = None
+            if parent_id is not None:
+                new_parent = locked.get(wanted[-1]) or _category_get(
+                    parent_id, field_name="parent_id"
+                )
             if (new_parent.pk if new_parent else None) != category.parent_id:
                 _category_move(category, new_parent)
                 path_changed = True
