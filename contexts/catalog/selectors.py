@@ -172,6 +172,8 @@ def with_attribute_value(qs: QuerySet[_M], code: str) -> QuerySet[_M]:
 
 def parse_attribute_value(attribute: Attribute, raw: str) -> AttributeValue:
     """A query-string value as the attribute's type; ValueError when it is not one."""
+    if "\x00" in raw or len(raw) > 200:  # PostgreSQL refuses NUL; no stored value is longer
+        raise ValueError("not a storable value")
     if attribute.kind == Attribute.Kind.NUMBER:
         number = float(raw)
         if number != number or number in (float("inf"), float("-inf")):

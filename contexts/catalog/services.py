@@ -108,6 +108,12 @@ def _full_clean(instance: models.Model, *, exclude: Sequence[str] = ()) -> None:
 
 def _clean_name(name: str, *, field_name: str = "name") -> str:
     cleaned = " ".join((name or "").split())
+    if "\x00" in cleaned:
+        raise ApplicationError(
+            f"{field_name} contains a NUL character.",
+            code="validation_error",
+            fields={field_name: ["Null characters are not allowed."]},
+        )
     if not cleaned:
         raise ApplicationError(
             f"{field_name} must not be blank.",
@@ -191,7 +197,7 @@ def description_sanitise(markup: str) -> str:
             fields={"description": [f"At most {MAX_DESCRIPTION_LENGTH} characters."]},
         )
     return nh3.clean(
-        markup,
+        markup.replace("\x00", ""),
         tags=_DESCRIPTION_TAGS,
         clean_content_tags={"script", "style"},
         attributes=_DESCRIPTION_ATTRIBUTES,
@@ -221,6 +227,8 @@ def _normalise_value(attribute: Attribute, value: Any) -> AttributeValue:
         return value
     if not isinstance(value, str):
         raise ValueError("Expected text.")
+    if "\x00" in value:
+        raise ValueError("Null characters are not allowed.")
     text = value.strip()
     if kind == Attribute.Kind.CHOICE:
         allowed = attribute.allowed_values or []

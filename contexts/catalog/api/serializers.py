@@ -29,6 +29,7 @@ class ProductListQuery(serializers.Serializer[Any]):
     )
     q = serializers.CharField(
         required=False,
+        allow_blank=True,  # an empty search box means no search
         max_length=200,
         trim_whitespace=True,
         help_text="Words that must all appear in the product name (case-insensitive).",

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import factory
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from contexts.catalog import services
 from contexts.catalog.models import Product
@@ -153,6 +156,7 @@ def test_search_words_must_all_appear_in_the_name(client, catalogue):
     assert _names(client.get(PRODUCTS, {"q": "  PRO  apple "})) == ["Apple iPhone 15 Pro"]
     assert _names(client.get(PRODUCTS, {"q": "iphone galaxy"})) == []
     assert _names(client.get(PRODUCTS, {"q": "thinkpad"})) == ["Lenovo ThinkPad X1 Carbon"]
+    assert len(_names(client.get(PRODUCTS, {"q": ""}))) == 3  # an empty search box
 
 
 @pytest.mark.parametrize(
@@ -204,6 +208,11 @@ def test_pagination(client, catalogue):
         ("offset=-1", 400, "validation_error", "offset"),
         ("q=" + "x" * 201, 400, "validation_error", "q"),
         ("q=a+b+c+d+e+f+g+h+i", 400, "invalid_filter", "q"),
+        ("q=%00", 400, "validation_error", "q"),
+        ("category=%00", 400, "validation_error", "category"),
+        ("attr_model_code=%00", 400, "invalid_attribute_value", "attr_model_code"),
+        ("attr_model_code=" + "x" * 201, 400, "invalid_attribute_value", "attr_model_code"),
+        ("brand=" + "&brand=".join(f"b{i}" for i in range(21)), 400, "validation_error", "brand"),
     ],
 )
 def test_bad_list_input_is_a_clear_400(client, catalogue, query, status, code, field):
@@ -370,3 +379,29 @@ def test_a_brand_rename_changes_the_detail(client, catalogue, acme):
     after = client.get(f"{PRODUCTS}apple-iphone-15-pro/", HTTP_IF_NONE_MATCH=before)
     assert after.status_code == 200
     assert after.json()["data"]["brand"]["name"] == "Acme Corp"
+
+
+# --- no input makes a 500 ------------------------------------------------------------------------
+
+_PARAM_NAMES = st.sampled_from(
+    ["category", "brand", "q", "sort", "limit", "offset", "attr_colour", "attr_storage_gb",
+     "attr_wireless_charging", "attr_model_code", "attr_os", "attr_nope", "attr_", "other"]
+)  # fmt: skip
+_VALUES = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["electronics", "acme", "128", "-1", "1e309", "nan", "true", "Black", "name"]),
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(params=st.lists(st.tuples(_PARAM_NAMES, _VALUES), max_size=5))
+def test_any_query_is_answered_with_200_or_a_400_envelope(client, catalogue, params):
+    response = client.get(PRODUCTS + "?" + urlencode(params))
+    assert response.status_code in (200, 400), (params, response.content)
+    body = response.json()
+    assert (body["error"] is None) == (response.status_code == 200)

@@ -122,6 +122,7 @@ def test_create_sanitises_the_description_and_types_the_attributes(make_phone):
         ({"wireless_charging": "yes"}, "wireless_charging"),
         ({"teleporter": True}, "teleporter"),
         ({"storage_gb": 128}, "storage_gb"),  # a variant attribute set on the product
+        ({"model_code": "X\x001"}, "model_code"),  # PostgreSQL cannot store NUL
     ],
 )
 def test_wrong_attribute_values_are_refused_and_nothing_is_written(
@@ -184,6 +185,14 @@ def test_unknown_references_are_a_400_naming_the_field(tree, phone_type, acme, f
     assert exc.value.code == code
     assert exc.value.status_code == 400
     assert field in exc.value.fields
+
+
+def test_a_name_with_a_nul_character_is_refused(tree, phone_type):
+    with pytest.raises(ApplicationError) as exc:
+        services.product_create(
+            name="Bad\x00Name", category_id=tree.phones.pk, product_type_id=phone_type.pk
+        )
+    assert "name" in exc.value.fields
 
 
 def test_duplicate_slug_and_sku_are_conflicts(make_phone, tree, phone_type):
