@@ -441,6 +441,21 @@ def _save_product(instance: Product, data: dict[str, Any]) -> Product:
     )
 
 
+class OriginFilter(admin.SimpleListFilter):
+    title = "origin"
+    parameter_name = "origin"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("vendor", "Proposed by a vendor"), ("staff", "Created by staff")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        if self.value() == "vendor":
+            return queryset.filter(proposed_by_vendor_id__isnull=False)
+        if self.value() == "staff":
+            return queryset.filter(proposed_by_vendor_id__isnull=True)
+        return queryset
+
+
 class MergeForm(forms.Form):
     target = forms.ModelChoiceField(
         queryset=Product.objects.none(), widget=forms.RadioSelect, empty_label=None
@@ -451,7 +466,7 @@ class MergeForm(forms.Form):
 class ProductAdmin(admin.ModelAdmin):
     form = ProductForm
     list_display = ("name", "status", "brand", "category", "product_type", "updated_at")
-    list_filter = ("status", "product_type", "brand", "category")
+    list_filter = ("status", OriginFilter, "product_type", "brand", "category")
     list_select_related = ("brand", "category", "product_type")
     search_fields = ("name", "slug", "variants__sku")
     prepopulated_fields = {"slug": ("name",)}

@@ -4,12 +4,14 @@ errors, not 500s), and the publish / unpublish / merge actions work."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bazaar_platform.events.models import OutboxMessage
+from contexts.catalog import services
 from contexts.catalog.models import Category, Product, ProductImage, Variant
 from contexts.catalog.tests.conftest import image_bytes
 
@@ -274,3 +276,15 @@ def test_attribute_inline_creates_typed_attributes(admin_client, phone_type):
         "variant",
         ["Matte", "Glossy"],
     )
+
+
+def test_vendor_proposals_can_be_found_for_curation(admin_client, make_phone, tree, phone_type):
+    make_phone("Staff Phone", variants=[("STF-1", 64, "Black")])
+    services.product_propose(
+        vendor_id=uuid.uuid4(),
+        name="Vendor Phone",
+        category_id=tree.phones.pk,
+        product_type_id=phone_type.pk,
+    )
+    response = admin_client.get(f"{ADMIN}/product/?origin=vendor")
+    assert [p.name for p in response.context["cl"].result_list] == ["Vendor Phone"]
