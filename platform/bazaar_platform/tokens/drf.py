@@ -1,0 +1,61 @@
+"""DRF authentication by access token, verified locally (the default in REST_FRAMEWORK)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions, status
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from bazaar_platform.observability.middleware import bind_user
+from bazaar_platform.tokens.errors import ExpiredToken, KeysUnavailable, TokenError
+from bazaar_platform.tokens.extract import token_from_authorization
+from bazaar_platform.tokens.principal import TokenPrincipal
+from bazaar_platform.tokens.validate import authenticate_token
+
+
+class InvalidTokenFailed(exceptions.AuthenticationFailed):
+    default_code = "invalid_token"
+
+
+class ExpiredTokenFailed(exceptions.AuthenticationFailed):
+    default_code = "token_expired"
+
+
+class TokenKeysUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "token_keys_unavailable"
+    default_detail = KeysUnavailable.message
+
+
+def as_api_exception(error: TokenError) -> exceptions.APIException:
+    if isinstance(error, KeysUnavailable):
+        return TokenKeysUnavailable()
+    if isinstance(error, ExpiredToken):
+        return ExpiredTokenFailed(error.message)
+    return InvalidTokenFailed(error.message)
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """``Authorization: Bearer <access JWT>`` -> :class:`TokenPrincipal`; ``request.auth`` = claims.
+
+    A request without a Bearer header is left to the next authentication class
+    (sessions); a Bearer header with a bad token is a 401, never a silent anonymous.
+    """
+
+    realm = "api"
+
+    def authenticate(self, request: Request) -> tuple[TokenPrincipal, dict[str, Any]] | None:
+        try:
+            token = token_from_authorization(get_authorization_header(request))
+            if token is None:
+                return None
+            principal = authenticate_token(token)
+        except TokenError as error:
+            raise as_api_exception(error) from None
+        bind_user(str(principal.user_id))
+        return principal, dict(principal.claims)
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'Bearer realm="{self.realm}"'
