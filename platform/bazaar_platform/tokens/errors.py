@@ -16,14 +16,13 @@ class TokenError(Exception):
         self.reason = reason  # for logs only; never sent to the client
 
 
-class MalformedToken(TokenError):
-    code = "invalid_token"
-    message = "The access token is malformed."
-
-
 class InvalidToken(TokenError):
     code = "invalid_token"
     message = "The access token is invalid."
+
+
+class MalformedToken(InvalidToken):
+    message = "The access token is malformed."
 
 
 class UnknownSigningKey(InvalidToken):
