@@ -1,20 +1,41 @@
 """Reactions to events: auth consumes its own user events to invalidate the
-platform's account-status cache in every process (memory and Redis)."""
+platform's account-status cache in every process (memory and Redis).
+
+One function per event type: the event platform keys a subscription (and its
+inbox records) by handler name, so a function cannot serve several types.
+"""
 
 from __future__ import annotations
+
+from uuid import UUID
 
 from bazaar_platform.tokens.status import invalidate_status
 from contexts.auth.events import RoleGranted, RoleRevoked, UserDeactivated, UserUpdated
 
 
-def invalidate_account_status(event: UserUpdated | UserDeactivated | RoleGranted | RoleRevoked) -> None:
-    """Idempotent: invalidating twice is harmless."""
-    invalidate_status(event.user_id)
+def _invalidate(user_id: UUID) -> None:
+    invalidate_status(user_id)  # idempotent: invalidating twice is harmless
+
+
+def on_user_updated_invalidate_status(event: UserUpdated) -> None:
+    _invalidate(event.user_id)
+
+
+def on_user_deactivated_invalidate_status(event: UserDeactivated) -> None:
+    _invalidate(event.user_id)
+
+
+def on_role_granted_invalidate_status(event: RoleGranted) -> None:
+    _invalidate(event.user_id)
+
+
+def on_role_revoked_invalidate_status(event: RoleRevoked) -> None:
+    _invalidate(event.user_id)
 
 
 HANDLERS = {
-    UserUpdated: [invalidate_account_status],
-    UserDeactivated: [invalidate_account_status],
-    RoleGranted: [invalidate_account_status],
-    RoleRevoked: [invalidate_account_status],
+    UserUpdated: [on_user_updated_invalidate_status],
+    UserDeactivated: [on_user_deactivated_invalidate_status],
+    RoleGranted: [on_role_granted_invalidate_status],
+    RoleRevoked: [on_role_revoked_invalidate_status],
 }

@@ -108,3 +108,20 @@ def json_handler(routes: dict[str, Callable[[], Any]]) -> type[BaseHTTPRequestHa
             pass
 
     return Handler
+
+
+# --- a loader that can be made to fail, without changing settings mid-test --------------------------
+LOADER_STATE: dict[str, Any] = {"fail": False, "calls": 0, "during_load": None}
+
+
+def switchable_loader(*, user_id: uuid.UUID) -> Any:
+    from contexts.auth.facade import user_status_for_guard
+
+    LOADER_STATE["calls"] += 1
+    if LOADER_STATE["fail"]:
+        raise ConnectionError("auth facade is down")
+    result = user_status_for_guard(user_id=user_id)
+    hook = LOADER_STATE["during_load"]
+    if hook is not None:
+        hook(user_id)
+    return result
