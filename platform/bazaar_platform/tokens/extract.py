@@ -44,7 +44,7 @@ def extract_from_scope(scope: Mapping[str, Any]) -> str | None:
     query = scope.get("query_string", b"")
     if isinstance(query, bytes):
         query = query.decode("latin-1")
-    values = parse_qs(str(query)).get("token")
+    values = parse_qs(str(query), keep_blank_values=True).get("token")
     if values:
         if len(values) != 1 or not values[0]:
             raise MalformedToken("one token= parameter expected")
