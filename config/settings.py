@@ -288,7 +288,7 @@ AUTH_TOKEN_AUDIENCE: str = env.str("AUTH_TOKEN_AUDIENCE", default="bazaar-api")
 AUTH_TOKEN_CLIENT_ID: str = env.str("AUTH_TOKEN_CLIENT_ID", default="bazaar-first-party")
 AUTH_FIRST_PARTY_SCOPES: str = env.str("AUTH_FIRST_PARTY_SCOPES", default="read write")
 AUTH_TOKEN_LEEWAY_SECONDS: int = env.int("AUTH_TOKEN_LEEWAY_SECONDS", default=30)
-AUTH_SIGNING_ALGORITHM = "RS256"  # what django-oauth-toolkit's OIDC signs with, so it can share keys
+AUTH_SIGNING_ALGORITHM = "RS256"  # what django-oauth-toolkit OIDC signs with: keys can be shared
 AUTH_SIGNING_KEY_BITS: int = env.int("AUTH_SIGNING_KEY_BITS", default=2048)
 # The first signing key comes from the environment (PEM text) or a key file; never
 # from the repository. The embedded default generates a development key into
@@ -308,25 +308,37 @@ AUTH_LOGIN_MAX_FAILURES_PER_IP: int = env.int("AUTH_LOGIN_MAX_FAILURES_PER_IP", 
 AUTH_LOGIN_FAILURE_WINDOW_SECONDS: int = env.int("AUTH_LOGIN_FAILURE_WINDOW_SECONDS", default=900)
 # A request header (META name, e.g. HTTP_X_REAL_IP) set by a trusted proxy; empty = REMOTE_ADDR.
 AUTH_CLIENT_IP_META: str = env.str("AUTH_CLIENT_IP_META", default="")
-AUTH_EMAIL_VERIFICATION_MAX_AGE_SECONDS: int = env.int("AUTH_EMAIL_VERIFICATION_MAX_AGE_SECONDS", default=3 * 86400)
+AUTH_EMAIL_VERIFICATION_MAX_AGE_SECONDS: int = env.int(
+    "AUTH_EMAIL_VERIFICATION_MAX_AGE_SECONDS", default=3 * 86400
+)
 PASSWORD_RESET_TIMEOUT: int = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 # Where the e-mailed links point (the web front end); {token} is replaced.
-AUTH_EMAIL_VERIFY_URL: str = env.str("AUTH_EMAIL_VERIFY_URL", default=f"{SITE_URL}/verify-email?token={{token}}")
-AUTH_PASSWORD_RESET_URL: str = env.str("AUTH_PASSWORD_RESET_URL", default=f"{SITE_URL}/reset-password?token={{token}}")
+AUTH_EMAIL_VERIFY_URL: str = env.str(
+    "AUTH_EMAIL_VERIFY_URL", default=f"{SITE_URL}/verify-email?token={{token}}"
+)
+AUTH_PASSWORD_RESET_URL: str = env.str(
+    "AUTH_PASSWORD_RESET_URL", default=f"{SITE_URL}/reset-password?token={{token}}"
+)
 # Social login: a provider is offered when its client id is set.
 AUTH_SOCIAL_STATE_TTL_SECONDS = 600
 AUTH_SOCIAL_PROVIDERS: dict[str, dict[str, str]] = {
     "github": {
         "CLIENT_ID": env.str("GITHUB_CLIENT_ID", default=""),
         "CLIENT_SECRET": env.str("GITHUB_CLIENT_SECRET", default=""),
-        "AUTHORIZE_URL": env.str("GITHUB_AUTHORIZE_URL", default="https://github.com/login/oauth/authorize"),
-        "TOKEN_URL": env.str("GITHUB_TOKEN_URL", default="https://github.com/login/oauth/access_token"),
+        "AUTHORIZE_URL": env.str(
+            "GITHUB_AUTHORIZE_URL", default="https://github.com/login/oauth/authorize"
+        ),
+        "TOKEN_URL": env.str(
+            "GITHUB_TOKEN_URL", default="https://github.com/login/oauth/access_token"
+        ),
         "API_URL": env.str("GITHUB_API_URL", default="https://api.github.com"),
     },
     "google": {
         "CLIENT_ID": env.str("GOOGLE_CLIENT_ID", default=""),
         "CLIENT_SECRET": env.str("GOOGLE_CLIENT_SECRET", default=""),
-        "AUTHORIZE_URL": env.str("GOOGLE_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth"),
+        "AUTHORIZE_URL": env.str(
+            "GOOGLE_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth"
+        ),
         "TOKEN_URL": env.str("GOOGLE_TOKEN_URL", default="https://oauth2.googleapis.com/token"),
         "USERINFO_URL": env.str(
             "GOOGLE_USERINFO_URL", default="https://openidconnect.googleapis.com/v1/userinfo"
@@ -352,5 +364,5 @@ BAZAAR_TOKENS: dict[str, Any] = {
 }
 CELERY_BEAT_SCHEDULE["auth-rotate-signing-key-if-due"] = {
     "task": "auth.rotate_signing_key_if_due",
-    "schedule": 6 * 3600.0,  # checks four times a day; rotates when the key is older than the period
+    "schedule": 6 * 3600.0,  # checked 4x a day; rotates once the key is older than the period
 }

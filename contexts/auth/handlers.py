@@ -7,8 +7,11 @@ inbox records) by handler name, so a function cannot serve several types.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
+from bazaar_platform.events import IntegrationEvent
 from bazaar_platform.tokens.status import invalidate_status
 from contexts.auth.events import RoleGranted, RoleRevoked, UserDeactivated, UserUpdated
 
@@ -33,7 +36,7 @@ def on_role_revoked_invalidate_status(event: RoleRevoked) -> None:
     _invalidate(event.user_id)
 
 
-HANDLERS = {
+HANDLERS: dict[type[IntegrationEvent], list[Callable[[Any], None]]] = {
     UserUpdated: [on_user_updated_invalidate_status],
     UserDeactivated: [on_user_deactivated_invalidate_status],
     RoleGranted: [on_role_granted_invalidate_status],

@@ -64,9 +64,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     customer_status = models.CharField(
         max_length=16, choices=CustomerStatus.choices, default=CustomerStatus.NONE
     )
-    vendor_status = models.CharField(max_length=16, choices=VendorStatus.choices, default=VendorStatus.NONE)
+    vendor_status = models.CharField(
+        max_length=16, choices=VendorStatus.choices, default=VendorStatus.NONE
+    )
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -98,10 +100,14 @@ class RoleAssignment(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
     role = models.CharField(max_length=16, choices=Role.choices)
     granted_at = models.DateTimeField(default=timezone.now)
-    granted_by = models.UUIDField(null=True, blank=True, help_text="The admin who granted it, if any.")
+    granted_by = models.UUIDField(
+        null=True, blank=True, help_text="The admin who granted it, if any."
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "role"], name="role_assignment_user_role_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="role_assignment_user_role_uniq")
+        ]
         ordering = ["granted_at"]
 
     def __str__(self) -> str:
@@ -124,7 +130,9 @@ class RefreshToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
-    family_expires_at = models.DateTimeField(help_text="Absolute end of the session, however often it rotates.")
+    family_expires_at = models.DateTimeField(
+        help_text="Absolute end of the session, however often it rotates."
+    )
     rotated_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=40, blank=True)
@@ -153,10 +161,16 @@ class SigningKey(models.Model):
 
     kid = models.CharField(primary_key=True, max_length=64, help_text="RFC 7638 JWK thumbprint.")
     algorithm = models.CharField(max_length=10, default="RS256")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE, db_index=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.ACTIVE, db_index=True
+    )
     public_jwk = models.JSONField()
-    private_key_encrypted = models.TextField(blank=True, help_text="Fernet token of the PKCS#8 PEM.")
-    source = models.CharField(max_length=20, default="generated", help_text="generated | configured")
+    private_key_encrypted = models.TextField(
+        blank=True, help_text="Fernet token of the PKCS#8 PEM."
+    )
+    source = models.CharField(
+        max_length=20, default="generated", help_text="generated | configured"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     activated_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
@@ -185,7 +199,9 @@ class SocialIdentity(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["provider", "subject"], name="social_identity_provider_subject_uniq")
+            models.UniqueConstraint(
+                fields=["provider", "subject"], name="social_identity_provider_subject_uniq"
+            )
         ]
 
     def __str__(self) -> str:

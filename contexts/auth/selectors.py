@@ -29,4 +29,8 @@ def user_list(*, email_contains: str | None = None) -> QuerySet[User]:
 
 
 def social_identity_get(*, provider: str, subject: str) -> SocialIdentity | None:
-    return SocialIdentity.objects.select_related("user").filter(provider=provider, subject=subject).first()
+    return (
+        SocialIdentity.objects.select_related("user")
+        .filter(provider=provider, subject=subject)
+        .first()
+    )

@@ -79,8 +79,15 @@ class UserOutput(serializers.ModelSerializer[User]):
     class Meta:
         model = User
         fields = [
-            "id", "email", "full_name", "roles", "email_verified", "is_active",
-            "customer_status", "vendor_status", "date_joined",
+            "id",
+            "email",
+            "full_name",
+            "roles",
+            "email_verified",
+            "is_active",
+            "customer_status",
+            "vendor_status",
+            "date_joined",
         ]
         read_only_fields = fields
 

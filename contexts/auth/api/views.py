@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from contexts.auth.selectors import user_get
 from contexts.auth.services import accounts
 from contexts.auth.services.social import flow
 from contexts.auth.services.social.providers import providers_enabled
-from contexts.auth.services.throttle import LoginThrottled
+from contexts.auth.services.throttle import LoginThrottledError
 from contexts.auth.services.tokens import TokenPair, session_refresh, session_revoke, session_start
 
 ACCEPTED = (
@@ -66,17 +66,19 @@ def _me(request: Request) -> UUID:
 class PublicApi(BazaarAPIView):
     """No authentication at all: a stale token must not stop someone logging in."""
 
-    authentication_classes: ClassVar[list[Any]] = []
-    permission_classes: ClassVar[list[Any]] = [AllowAny]
+    authentication_classes = []
+    permission_classes = [AllowAny]
 
 
 class RegisterApi(PublicApi):
-    throttle_classes: ClassVar[list[Any]] = [EmailSendingThrottle]
+    throttle_classes = [EmailSendingThrottle]
 
     @extend_schema(request=s.RegisterInput, responses={202: s.AcceptedOutput}, summary="Register")
     def post(self, request: Request) -> Response:
         data = _validated(s.RegisterInput, request)
-        accounts.user_register(email=data["email"], password=data["password"], full_name=data["full_name"])
+        accounts.user_register(
+            email=data["email"], password=data["password"], full_name=data["full_name"]
+        )
         return Response({"detail": ACCEPTED}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -93,21 +95,29 @@ class LoginApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = _validated(s.LoginInput, request)
         try:
-            user = accounts.user_login(email=data["email"], password=data["password"], ip=_client_ip(request))
-        except LoginThrottled as exc:
+            user = accounts.user_login(
+                email=data["email"], password=data["password"], ip=_client_ip(request)
+            )
+        except LoginThrottledError as exc:
             raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from None
         return _tokens(session_start(user=user, user_agent=_user_agent(request)))
 
 
 class TokenRefreshApi(PublicApi):
-    @extend_schema(request=s.RefreshInput, responses={200: s.TokenPairOutput}, summary="Refresh (rotates)")
+    @extend_schema(
+        request=s.RefreshInput, responses={200: s.TokenPairOutput}, summary="Refresh (rotates)"
+    )
     def post(self, request: Request) -> Response:
         data = _validated(s.RefreshInput, request)
-        return _tokens(session_refresh(refresh_token=data["refresh_token"], user_agent=_user_agent(request)))
+        return _tokens(
+            session_refresh(refresh_token=data["refresh_token"], user_agent=_user_agent(request))
+        )
 
 
 class LogoutApi(PublicApi):
-    @extend_schema(request=s.RefreshInput, responses={204: None}, summary="Log out (revokes the session)")
+    @extend_schema(
+        request=s.RefreshInput, responses={204: None}, summary="Log out (revokes the session)"
+    )
     def post(self, request: Request) -> Response:
         data = _validated(s.RefreshInput, request)
         session_revoke(refresh_token=data["refresh_token"])
@@ -115,21 +125,25 @@ class LogoutApi(PublicApi):
 
 
 class PasswordChangeApi(BazaarAPIView):
-    permission_classes: ClassVar[list[Any]] = [IsAuthenticated]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(request=s.PasswordChangeInput, responses={204: None}, summary="Change password")
     def post(self, request: Request) -> Response:
         data = _validated(s.PasswordChangeInput, request)
         accounts.password_change(
-            user_id=_me(request), current_password=data["current_password"], new_password=data["new_password"]
+            user_id=_me(request),
+            current_password=data["current_password"],
+            new_password=data["new_password"],
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordResetApi(PublicApi):
-    throttle_classes: ClassVar[list[Any]] = [EmailSendingThrottle]
+    throttle_classes = [EmailSendingThrottle]
 
-    @extend_schema(request=s.PasswordResetInput, responses={202: s.AcceptedOutput}, summary="Request a reset")
+    @extend_schema(
+        request=s.PasswordResetInput, responses={202: s.AcceptedOutput}, summary="Request a reset"
+    )
     def post(self, request: Request) -> Response:
         data = _validated(s.PasswordResetInput, request)
         accounts.password_reset_request(email=data["email"])
@@ -137,7 +151,9 @@ class PasswordResetApi(PublicApi):
 
 
 class PasswordResetConfirmApi(PublicApi):
-    @extend_schema(request=s.PasswordResetConfirmInput, responses={204: None}, summary="Set a new password")
+    @extend_schema(
+        request=s.PasswordResetConfirmInput, responses={204: None}, summary="Set a new password"
+    )
     def post(self, request: Request) -> Response:
         data = _validated(s.PasswordResetConfirmInput, request)
         accounts.password_reset_confirm(token=data["token"], new_password=data["new_password"])
@@ -147,7 +163,7 @@ class PasswordResetConfirmApi(PublicApi):
 class MeApi(BazaarAPIView):
     """The caller's own profile: read (GET) and update (PATCH)."""
 
-    permission_classes: ClassVar[list[Any]] = [IsAuthenticated]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: s.UserOutput}, summary="My profile")
     def get(self, request: Request) -> Response:
@@ -156,7 +172,9 @@ class MeApi(BazaarAPIView):
             raise exceptions.NotAuthenticated()
         return Response(s.UserOutput(user).data)
 
-    @extend_schema(request=s.ProfileUpdateInput, responses={200: s.UserOutput}, summary="Update my profile")
+    @extend_schema(
+        request=s.ProfileUpdateInput, responses={200: s.UserOutput}, summary="Update my profile"
+    )
     def patch(self, request: Request) -> Response:
         data = _validated(s.ProfileUpdateInput, request)
         user = accounts.user_profile_update(user_id=_me(request), full_name=data["full_name"])
@@ -164,11 +182,13 @@ class MeApi(BazaarAPIView):
 
 
 class AdminApi(BazaarAPIView):
-    permission_classes: ClassVar[list[Any]] = [IsAdmin]
+    permission_classes = [IsAdmin]
 
 
 class UserRoleGrantApi(AdminApi):
-    @extend_schema(request=s.RoleInput, responses={200: s.UserOutput}, summary="Grant a role (admin)")
+    @extend_schema(
+        request=s.RoleInput, responses={200: s.UserOutput}, summary="Grant a role (admin)"
+    )
     def post(self, request: Request, user_id: UUID) -> Response:
         data = _validated(s.RoleInput, request)
         accounts.role_grant(user_id=user_id, role=data["role"], granted_by=_me(request))
@@ -184,7 +204,9 @@ class UserRoleRevokeApi(AdminApi):
 
 
 class UserDeactivateApi(AdminApi):
-    @extend_schema(request=s.DeactivateInput, responses={200: s.UserOutput}, summary="Deactivate (admin)")
+    @extend_schema(
+        request=s.DeactivateInput, responses={200: s.UserOutput}, summary="Deactivate (admin)"
+    )
     def post(self, request: Request, user_id: UUID) -> Response:
         data = _validated(s.DeactivateInput, request)
         user = accounts.user_deactivate(user_id=user_id, reason=data["reason"])
@@ -192,7 +214,9 @@ class UserDeactivateApi(AdminApi):
 
 
 class UserStatusUpdateApi(AdminApi):
-    @extend_schema(request=s.StatusInput, responses={200: s.UserOutput}, summary="Set statuses (admin)")
+    @extend_schema(
+        request=s.StatusInput, responses={200: s.UserOutput}, summary="Set statuses (admin)"
+    )
     def patch(self, request: Request, user_id: UUID) -> Response:
         data = _validated(s.StatusInput, request)
         user = accounts.user_status_set(user_id=user_id, change=accounts.StatusChange(**data))
@@ -225,15 +249,30 @@ class SocialLoginCallbackApi(PublicApi):
     """Where the provider sends the browser back (``code`` and ``state``)."""
 
     extra_query_params = frozenset(
-        {"code", "state", "error", "error_description", "error_uri", "scope", "authuser", "prompt", "hd", "iss"}
+        {
+            "code",
+            "state",
+            "error",
+            "error_description",
+            "error_uri",
+            "scope",
+            "authuser",
+            "prompt",
+            "hd",
+            "iss",
+        }
     )
 
-    @extend_schema(responses={200: s.TokenPairOutput, 502: OpenApiResponse(description="Provider failed")},
-                   summary="Finish a social log-in")
+    @extend_schema(
+        responses={200: s.TokenPairOutput, 502: OpenApiResponse(description="Provider failed")},
+        summary="Finish a social log-in",
+    )
     def get(self, request: Request, provider: str) -> Response:
         params = request.query_params
         if params.get("error"):
-            raise exceptions.ValidationError({"error": [str(params.get("error"))[:100]]}, code="social_login_denied")
+            raise exceptions.ValidationError(
+                {"error": [str(params.get("error"))[:100]]}, code="social_login_denied"
+            )
         user = flow.social_login_complete(
             provider=provider, code=str(params.get("code", "")), state=str(params.get("state", ""))
         )

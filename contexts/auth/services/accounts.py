@@ -23,7 +23,13 @@ from django.utils import timezone
 
 from bazaar_platform.api.errors import ApplicationError, ConflictError, NotFoundError
 from bazaar_platform.events import publish
-from contexts.auth.events import RoleGranted, RoleRevoked, UserDeactivated, UserRegistered, UserUpdated
+from contexts.auth.events import (
+    RoleGranted,
+    RoleRevoked,
+    UserDeactivated,
+    UserRegistered,
+    UserUpdated,
+)
 from contexts.auth.models import CustomerStatus, Role, RoleAssignment, User, VendorStatus
 from contexts.auth.selectors import user_get_by_email, user_role_names
 from contexts.auth.services import emails
@@ -40,7 +46,7 @@ VERIFY_SALT = "bazaar.auth.verify-email"
 RESET_SALT = "bazaar.auth.password-reset"
 
 
-class InvalidCredentials(ApplicationError):
+class InvalidCredentialsError(ApplicationError):
     status_code = 401
     code = "invalid_credentials"
 
@@ -48,7 +54,7 @@ class InvalidCredentials(ApplicationError):
         super().__init__("The e-mail address or the password is wrong.")
 
 
-class InvalidActionToken(ApplicationError):
+class InvalidActionTokenError(ApplicationError):
     code = "invalid_token"
 
     def __init__(self, what: str) -> None:
@@ -66,16 +72,22 @@ def _check_email(email: str) -> str:
         validate_email(email)
     except DjangoValidationError:
         raise ApplicationError(
-            "Enter a valid e-mail address.", code="validation_error", fields={"email": ["Enter a valid e-mail address."]}
+            "Enter a valid e-mail address.",
+            code="validation_error",
+            fields={"email": ["Enter a valid e-mail address."]},
         ) from None
     return email
 
 
-def _check_password(password: str, *, email: str = "", full_name: str = "", field: str = "password") -> None:
+def _check_password(
+    password: str, *, email: str = "", full_name: str = "", field: str = "password"
+) -> None:
     try:
         validate_password(password, user=User(email=email, full_name=full_name))
     except DjangoValidationError as exc:
-        raise ApplicationError(exc.messages[0], code="validation_error", fields={field: list(exc.messages)}) from None
+        raise ApplicationError(
+            exc.messages[0], code="validation_error", fields={field: list(exc.messages)}
+        ) from None
 
 
 def _verify_password(user: User | None, password: str) -> bool:
@@ -111,7 +123,9 @@ def email_verification_token(*, user: User) -> str:
     return signing.dumps({"u": str(user.pk), "e": user.email}, salt=VERIFY_SALT, compress=True)
 
 
-def _create_user(*, email: str, password: str | None, full_name: str, via: str, verified: bool = False) -> User:
+def _create_user(
+    *, email: str, password: str | None, full_name: str, via: str, verified: bool = False
+) -> User:
     user = User.objects.create_user(
         email,
         password,
@@ -121,7 +135,13 @@ def _create_user(*, email: str, password: str | None, full_name: str, via: str, 
     )
     RoleAssignment.objects.create(user=user, role=Role.CUSTOMER)
     publish(
-        UserRegistered(user_id=user.pk, email=user.email, full_name=user.full_name, roles=[Role.CUSTOMER], via=via)
+        UserRegistered(
+            user_id=user.pk,
+            email=user.email,
+            full_name=user.full_name,
+            roles=[Role.CUSTOMER],
+            via=via,
+        )
     )
     return user
 
@@ -134,7 +154,9 @@ def user_register(*, email: str, password: str, full_name: str = "") -> None:
     try:
         with transaction.atomic():
             if user_get_by_email(email=email) is None:
-                user = _create_user(email=email, password=password, full_name=full_name.strip(), via="password")
+                user = _create_user(
+                    email=email, password=password, full_name=full_name.strip(), via="password"
+                )
                 emails.verification_email(to=user.email, token=email_verification_token(user=user))
                 return
     except IntegrityError:  # registered concurrently: same as "exists"
@@ -146,15 +168,17 @@ def user_register(*, email: str, password: str, full_name: str = "") -> None:
 
 def user_verify_email(*, token: str) -> User:
     try:
-        data = signing.loads(token, salt=VERIFY_SALT, max_age=settings.AUTH_EMAIL_VERIFICATION_MAX_AGE_SECONDS)
+        data = signing.loads(
+            token, salt=VERIFY_SALT, max_age=settings.AUTH_EMAIL_VERIFICATION_MAX_AGE_SECONDS
+        )
         user_id = UUID(str(data["u"]))
         email = str(data["e"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise InvalidActionToken("verification") from None
+        raise InvalidActionTokenError("verification") from None
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id, email=email).first()
         if user is None:
-            raise InvalidActionToken("verification")
+            raise InvalidActionTokenError("verification")
         if user.email_verified_at is None:
             user.email_verified_at = timezone.now()
             changed = ["email_verified"]
@@ -175,7 +199,7 @@ def user_login(*, email: str, password: str, ip: str) -> User:
     ok = _verify_password(user, password)
     if not ok or user is None or not user.is_active:
         login_failure_record(email=email, ip=ip)
-        raise InvalidCredentials()
+        raise InvalidCredentialsError()
     login_success_record(email=email)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return user
@@ -191,14 +215,18 @@ def password_change(*, user_id: UUID, current_password: str, new_password: str) 
                 code="validation_error",
                 fields={"current_password": ["The current password is wrong."]},
             )
-        _check_password(new_password, email=user.email, full_name=user.full_name, field="new_password")
+        _check_password(
+            new_password, email=user.email, full_name=user.full_name, field="new_password"
+        )
         user.set_password(new_password)
         user.save(update_fields=["password"])
         sessions_revoke_all(user_id=user.pk, reason="password_changed")
 
 
 def password_reset_token(*, user: User) -> str:
-    return signing.dumps({"u": str(user.pk), "t": default_token_generator.make_token(user)}, salt=RESET_SALT)
+    return signing.dumps(
+        {"u": str(user.pk), "t": default_token_generator.make_token(user)}, salt=RESET_SALT
+    )
 
 
 def password_reset_request(*, email: str) -> None:
@@ -218,18 +246,20 @@ def password_reset_confirm(*, token: str, new_password: str) -> None:
         user_id = UUID(str(data["u"]))
         check = str(data["t"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise InvalidActionToken("password reset") from None
+        raise InvalidActionTokenError("password reset") from None
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
         if user is None or not default_token_generator.check_token(user, check):
-            raise InvalidActionToken("password reset")
-        _check_password(new_password, email=user.email, full_name=user.full_name, field="new_password")
+            raise InvalidActionTokenError("password reset")
+        _check_password(
+            new_password, email=user.email, full_name=user.full_name, field="new_password"
+        )
         user.set_password(new_password)
         user.save(update_fields=["password"])
         sessions_revoke_all(user_id=user.pk, reason="password_reset")
 
 
-# --- profile ---------------------------------------------------------------------------------------
+# --- profile -------------------------------------------------------------------------------------
 def user_profile_update(*, user_id: UUID, full_name: str) -> User:
     with transaction.atomic():
         user = _lock_user(user_id)
@@ -242,7 +272,9 @@ def user_profile_update(*, user_id: UUID, full_name: str) -> User:
     return user
 
 
-def user_create_or_get(*, email: str, full_name: str, password: str | None = None) -> tuple[User, bool]:
+def user_create_or_get(
+    *, email: str, full_name: str, password: str | None = None
+) -> tuple[User, bool]:
     """For other contexts (vendor onboarding): the account of ``email``, created if missing.
 
     A created account without a password gets a "choose your password" e-mail.
@@ -255,7 +287,9 @@ def user_create_or_get(*, email: str, full_name: str, password: str | None = Non
         _check_password(password, email=email, full_name=full_name)
     try:
         with transaction.atomic():
-            user = _create_user(email=email, password=password, full_name=full_name.strip(), via="facade")
+            user = _create_user(
+                email=email, password=password, full_name=full_name.strip(), via="facade"
+            )
             if password is None:
                 emails.password_reset_email(to=user.email, token=password_reset_token(user=user))
             else:
@@ -272,7 +306,9 @@ def user_create_or_get(*, email: str, full_name: str, password: str | None = Non
 def _check_role(role: str) -> Role:
     if role not in Role.values:
         raise ApplicationError(
-            f"Unknown role {role[:30]!r}.", code="validation_error", fields={"role": [f"One of {Role.values}."]}
+            f"Unknown role {role[:30]!r}.",
+            code="validation_error",
+            fields={"role": [f"One of {Role.values}."]},
         )
     return Role(role)
 
@@ -282,13 +318,20 @@ def role_grant(*, user_id: UUID, role: str, granted_by: UUID | None = None) -> b
     role_ = _check_role(role)
     with transaction.atomic():
         user = _lock_user(user_id)
-        _, created = RoleAssignment.objects.get_or_create(user=user, role=role_, defaults={"granted_by": granted_by})
+        _, created = RoleAssignment.objects.get_or_create(
+            user=user, role=role_, defaults={"granted_by": granted_by}
+        )
         if not created:
             return False
         if role_ == Role.CUSTOMER and user.customer_status == CustomerStatus.NONE:
-            user.customer_status = CustomerStatus.ACTIVE if user.email_verified else CustomerStatus.PENDING
+            user.customer_status = (
+                CustomerStatus.ACTIVE if user.email_verified else CustomerStatus.PENDING
+            )
             user.save(update_fields=["customer_status"])
-        elif role_ == Role.VENDOR and user.vendor_status in {VendorStatus.NONE, VendorStatus.PENDING}:
+        elif role_ == Role.VENDOR and user.vendor_status in {
+            VendorStatus.NONE,
+            VendorStatus.PENDING,
+        }:
             user.vendor_status = VendorStatus.ACTIVE
             user.save(update_fields=["vendor_status"])
         elif role_ == Role.ADMIN and not user.is_staff:
@@ -306,7 +349,9 @@ def role_revoke(*, user_id: UUID, role: str, revoked_by: UUID | None = None) -> 
         if role_ == Role.ADMIN:
             admins = RoleAssignment.objects.select_for_update().filter(role=Role.ADMIN)
             if list(admins.values_list("user_id", flat=True)) == [user.pk]:
-                raise ConflictError("The last administrator cannot lose the admin role.", code="last_admin")
+                raise ConflictError(
+                    "The last administrator cannot lose the admin role.", code="last_admin"
+                )
         deleted, _ = RoleAssignment.objects.filter(user=user, role=role_).delete()
         if not deleted:
             return False
@@ -352,16 +397,22 @@ def user_status_set(*, user_id: UUID, change: StatusChange) -> User:
         changed: list[str] = []
         if change.customer_status is not None and change.customer_status != user.customer_status:
             if change.customer_status not in CustomerStatus.values:
-                raise ApplicationError("Unknown customer status.", code="validation_error",
-                                       fields={"customer_status": [f"One of {CustomerStatus.values}."]})
+                raise ApplicationError(
+                    "Unknown customer status.",
+                    code="validation_error",
+                    fields={"customer_status": [f"One of {CustomerStatus.values}."]},
+                )
             if change.customer_status != CustomerStatus.NONE and Role.CUSTOMER not in roles:
                 raise ConflictError("The user is not a customer.", code="role_missing")
             user.customer_status = change.customer_status
             changed.append("customer_status")
         if change.vendor_status is not None and change.vendor_status != user.vendor_status:
             if change.vendor_status not in VendorStatus.values:
-                raise ApplicationError("Unknown vendor status.", code="validation_error",
-                                       fields={"vendor_status": [f"One of {VendorStatus.values}."]})
+                raise ApplicationError(
+                    "Unknown vendor status.",
+                    code="validation_error",
+                    fields={"vendor_status": [f"One of {VendorStatus.values}."]},
+                )
             if change.vendor_status != VendorStatus.NONE and Role.VENDOR not in roles:
                 raise ConflictError("The user is not a vendor.", code="role_missing")
             user.vendor_status = change.vendor_status
@@ -370,7 +421,10 @@ def user_status_set(*, user_id: UUID, change: StatusChange) -> User:
             user.is_active = True
             changed.append("is_active")
         if changed:
-            user.save(update_fields=[f for f in ("customer_status", "vendor_status", "is_active")
-                                     if f in changed])
+            user.save(
+                update_fields=[
+                    f for f in ("customer_status", "vendor_status", "is_active") if f in changed
+                ]
+            )
             _publish_updated(user, changed)
     return user

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import InvalidToken as UndecryptableKey
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -55,9 +56,9 @@ class ActiveSigningKey:
 
 # --- key encryption ------------------------------------------------------------------
 def _derived_fernet_key(secret: str) -> bytes:
-    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"bazaar.auth", info=b"signing-key-encryption").derive(
-        secret.encode()
-    )
+    raw = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"bazaar.auth", info=b"signing-key-encryption"
+    ).derive(secret.encode())
     return base64.urlsafe_b64encode(raw)
 
 
@@ -87,14 +88,20 @@ def _decrypt(token: str) -> rsa.RSAPrivateKey:
 # --- key material ----------------------------------------------------------------------
 def rfc7638_thumbprint(jwk: dict[str, Any]) -> str:
     """The JWK thumbprint (RFC 7638) of an RSA public key: our ``kid``."""
-    canonical = json.dumps({"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+    canonical = json.dumps(
+        {"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}, separators=(",", ":"), sort_keys=True
+    )
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+    )
 
 
 def public_jwk(private_key: rsa.RSAPrivateKey) -> dict[str, Any]:
     jwk: dict[str, Any] = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
     jwk = {"kty": "RSA", "n": jwk["n"], "e": jwk["e"]}
-    jwk.update({"kid": rfc7638_thumbprint(jwk), "alg": settings.AUTH_SIGNING_ALGORITHM, "use": "sig"})
+    jwk.update(
+        {"kid": rfc7638_thumbprint(jwk), "alg": settings.AUTH_SIGNING_ALGORITHM, "use": "sig"}
+    )
     return jwk
 
 
@@ -122,7 +129,9 @@ def configured_private_key() -> rsa.RSAPrivateKey | None:
         path.parent.mkdir(parents=True, exist_ok=True)
         key = generate_private_key()
         pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
         try:
             with path.open("xb") as handle:  # another process may win the race: then read theirs
@@ -140,7 +149,9 @@ _decrypted: dict[str, rsa.RSAPrivateKey] = {}
 
 def _publish_window() -> timedelta:
     """How long a retired key stays in the JWKS: until every token it signed has expired."""
-    return timedelta(seconds=settings.AUTH_ACCESS_TOKEN_TTL_SECONDS + settings.AUTH_TOKEN_LEEWAY_SECONDS)
+    return timedelta(
+        seconds=settings.AUTH_ACCESS_TOKEN_TTL_SECONDS + settings.AUTH_TOKEN_LEEWAY_SECONDS
+    )
 
 
 def _create_key(private_key: rsa.RSAPrivateKey, *, source: str, now: datetime) -> SigningKey:
@@ -166,7 +177,10 @@ def signing_key_ensure_active() -> SigningKey:
     now = timezone.now()
     try:
         with transaction.atomic():
-            if configured is not None and not SigningKey.objects.filter(kid=public_jwk(configured)["kid"]).exists():
+            if (
+                configured is not None
+                and not SigningKey.objects.filter(kid=public_jwk(configured)["kid"]).exists()
+            ):
                 return _create_key(configured, source="configured", now=now)
             return _create_key(generate_private_key(), source="generated", now=now)
     except IntegrityError:  # a concurrent process created it first
@@ -180,7 +194,7 @@ def current_signing_key() -> ActiveSigningKey:
     if key is None:
         try:
             key = _decrypt(row.private_key_encrypted)
-        except InvalidToken:
+        except UndecryptableKey:
             # The key-encryption key changed and no fallback can open it: the public
             # half still verifies old tokens, so retire it and sign with a fresh key.
             log.error("signing_key_undecryptable_rotating", kid=row.kid)
@@ -211,9 +225,9 @@ def signing_keys_expire(*, now: datetime | None = None) -> int:
     """Retired keys past their publication window leave the JWKS; private halves are erased."""
     now = now or timezone.now()
     with transaction.atomic():
-        expired = SigningKey.objects.filter(state=SigningKey.State.RETIRED, publish_until__lte=now).update(
-            state=SigningKey.State.EXPIRED, private_key_encrypted=""
-        )
+        expired = SigningKey.objects.filter(
+            state=SigningKey.State.RETIRED, publish_until__lte=now
+        ).update(state=SigningKey.State.EXPIRED, private_key_encrypted="")
         if expired:
             transaction.on_commit(invalidate_jwks)
     return expired
@@ -224,7 +238,9 @@ def signing_key_rotate_if_due(*, now: datetime | None = None) -> SigningKey | No
     now = now or timezone.now()
     active = signing_key_ensure_active()
     signing_keys_expire(now=now)
-    if active.activated_at and now - active.activated_at < timedelta(days=settings.AUTH_SIGNING_KEY_ROTATION_DAYS):
+    if active.activated_at and now - active.activated_at < timedelta(
+        days=settings.AUTH_SIGNING_KEY_ROTATION_DAYS
+    ):
         return None
     return signing_key_rotate(now=now)
 
@@ -233,13 +249,14 @@ def jwks_document(*, now: datetime | None = None) -> dict[str, Any]:
     """The public key set: the active key and retired keys still inside their window."""
     now = now or timezone.now()
     signing_key_ensure_active()
-    rows = SigningKey.objects.filter(state__in=[SigningKey.State.ACTIVE, SigningKey.State.RETIRED]).order_by(
-        "-created_at"
-    )
+    rows = SigningKey.objects.filter(
+        state__in=[SigningKey.State.ACTIVE, SigningKey.State.RETIRED]
+    ).order_by("-created_at")
     keys = [
         dict(row.public_jwk)
         for row in rows
-        if row.state == SigningKey.State.ACTIVE or (row.publish_until is not None and row.publish_until > now)
+        if row.state == SigningKey.State.ACTIVE
+        or (row.publish_until is not None and row.publish_until > now)
     ]
     return {"keys": keys}
 

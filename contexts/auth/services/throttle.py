@@ -18,7 +18,7 @@ from bazaar_platform.api.errors import ApplicationError
 _PREFIX = "auth:login-failures:"
 
 
-class LoginThrottled(ApplicationError):
+class LoginThrottledError(ApplicationError):
     status_code = 429
     code = "throttled"
 
@@ -41,12 +41,12 @@ def _count(key: str) -> int:
 
 
 def login_throttle_check(*, email: str, ip: str) -> None:
-    """Raise :class:`LoginThrottled` if the account or the IP is locked."""
+    """Raise :class:`LoginThrottledError` if the account or the IP is locked."""
     window = int(settings.AUTH_LOGIN_FAILURE_WINDOW_SECONDS)
     if _count(_account_key(email)) >= settings.AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT:
-        raise LoginThrottled(retry_after=window)
+        raise LoginThrottledError(retry_after=window)
     if ip and _count(_ip_key(ip)) >= settings.AUTH_LOGIN_MAX_FAILURES_PER_IP:
-        raise LoginThrottled(retry_after=window)
+        raise LoginThrottledError(retry_after=window)
 
 
 def _increment(key: str, window: int) -> None:

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
@@ -24,7 +24,7 @@ log = structlog.get_logger("bazaar.auth.tokens")
 REFRESH_PREFIX = "rt_"
 
 
-class InvalidRefreshToken(ApplicationError):
+class InvalidRefreshTokenError(ApplicationError):
     status_code = 401
     code = "invalid_refresh_token"
 
@@ -38,7 +38,7 @@ class TokenPair:
     expires_in: int
     refresh_token: str
     refresh_expires_in: int
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
 
 
 def _hash(token: str) -> str:
@@ -61,13 +61,18 @@ def access_token_issue(*, user: User) -> tuple[str, int]:
         "roles": sorted(user_role_names(user_id=user.pk)),
         "scope": settings.AUTH_FIRST_PARTY_SCOPES,
     }
-    return create_token(claims, private_key=key.private_key, kid=key.kid, algorithm=key.algorithm), ttl
+    return create_token(
+        claims, private_key=key.private_key, kid=key.kid, algorithm=key.algorithm
+    ), ttl
 
 
-def _new_refresh(*, user: User, family_id: uuid.UUID, family_expires_at: object, user_agent: str) -> tuple[str, int]:
+def _new_refresh(
+    *, user: User, family_id: uuid.UUID, family_expires_at: datetime, user_agent: str
+) -> tuple[str, int]:
     now = timezone.now()
     raw = REFRESH_PREFIX + secrets.token_urlsafe(32)
-    expires_at = min(now + timedelta(seconds=settings.AUTH_REFRESH_TOKEN_TTL_SECONDS), family_expires_at)  # type: ignore[type-var]
+    ttl = timedelta(seconds=settings.AUTH_REFRESH_TOKEN_TTL_SECONDS)
+    expires_at = min(now + ttl, family_expires_at)
     RefreshToken.objects.create(
         user=user,
         family_id=family_id,
@@ -85,10 +90,15 @@ def session_start(*, user: User, user_agent: str = "") -> TokenPair:
     with transaction.atomic():
         family_expires = timezone.now() + timedelta(seconds=settings.AUTH_SESSION_MAX_AGE_SECONDS)
         refresh, refresh_ttl = _new_refresh(
-            user=user, family_id=uuid.uuid4(), family_expires_at=family_expires, user_agent=user_agent
+            user=user,
+            family_id=uuid.uuid4(),
+            family_expires_at=family_expires,
+            user_agent=user_agent,
         )
         access, ttl = access_token_issue(user=user)
-    return TokenPair(access_token=access, expires_in=ttl, refresh_token=refresh, refresh_expires_in=refresh_ttl)
+    return TokenPair(
+        access_token=access, expires_in=ttl, refresh_token=refresh, refresh_expires_in=refresh_ttl
+    )
 
 
 def _revoke_family(family_id: uuid.UUID, reason: str) -> int:
@@ -103,9 +113,13 @@ def session_refresh(*, refresh_token: str, user_agent: str = "") -> TokenPair:
     A token that was already rotated is a replay: the whole family is revoked, so a
     thief and the victim both have to log in again (RFC 9700 §4.14.2).
     """
-    if not isinstance(refresh_token, str) or not refresh_token.startswith(REFRESH_PREFIX) or len(refresh_token) > 200:
-        raise InvalidRefreshToken()
-    reused = False
+    if (
+        not isinstance(refresh_token, str)
+        or not refresh_token.startswith(REFRESH_PREFIX)
+        or len(refresh_token) > 200
+    ):
+        raise InvalidRefreshTokenError()
+    refused: str | None = None  # why the family was revoked, if it was
     with transaction.atomic():
         row = (
             RefreshToken.objects.select_for_update()
@@ -115,26 +129,34 @@ def session_refresh(*, refresh_token: str, user_agent: str = "") -> TokenPair:
         )
         now = timezone.now()
         if row is None or row.revoked_at is not None or row.expires_at <= now:
-            raise InvalidRefreshToken()
+            raise InvalidRefreshTokenError()
         if row.rotated_at is not None:
-            _revoke_family(row.family_id, "reuse_detected")
-            reused = True
+            refused = "reuse_detected"
         elif not row.user.is_active:
-            _revoke_family(row.family_id, "user_inactive")
-            reused = False
-            row = None
+            refused = "user_inactive"
+        if refused is not None:
+            _revoke_family(row.family_id, refused)  # committed: the raise comes after the block
         else:
             row.rotated_at = now
             row.save(update_fields=["rotated_at"])
             refresh, refresh_ttl = _new_refresh(
-                user=row.user, family_id=row.family_id, family_expires_at=row.family_expires_at, user_agent=user_agent
+                user=row.user,
+                family_id=row.family_id,
+                family_expires_at=row.family_expires_at,
+                user_agent=user_agent,
             )
             access, ttl = access_token_issue(user=row.user)
-    if reused:
-        log.warning("refresh_token_reuse_detected", family_id=str(row.family_id), user_id=str(row.user_id))
-    if reused or row is None:
-        raise InvalidRefreshToken()
-    return TokenPair(access_token=access, expires_in=ttl, refresh_token=refresh, refresh_expires_in=refresh_ttl)
+    if refused is not None:
+        log.warning(
+            "refresh_token_refused",
+            reason=refused,
+            family_id=str(row.family_id),
+            user_id=str(row.user_id),
+        )
+        raise InvalidRefreshTokenError()
+    return TokenPair(
+        access_token=access, expires_in=ttl, refresh_token=refresh, refresh_expires_in=refresh_ttl
+    )
 
 
 def session_revoke(*, refresh_token: str) -> None:

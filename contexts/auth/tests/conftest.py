@@ -15,7 +15,7 @@ from contexts.auth.models import User
 from contexts.auth.services.keys import forget_decrypted_keys
 from contexts.auth.services.tokens import session_start
 from contexts.auth.tests import support
-from contexts.auth.tests.factories import UserFactory
+from contexts.auth.tests.factories import make_user
 
 
 @pytest.fixture(autouse=True)
@@ -41,8 +41,8 @@ def api() -> APIClient:
 
 
 @pytest.fixture
-def user_factory() -> type[UserFactory]:
-    return UserFactory
+def user_factory() -> Callable[..., User]:
+    return make_user
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import factory
 from django.utils import timezone
@@ -12,7 +12,7 @@ from contexts.auth.models import CustomerStatus, Role, RoleAssignment, User
 PASSWORD = "correct-horse-battery-staple"
 
 
-class UserFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
+class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -22,13 +22,18 @@ class UserFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
     email_verified_at = factory.LazyFunction(timezone.now)
     customer_status = CustomerStatus.ACTIVE
 
-    @factory.post_generation  # type: ignore[misc]
-    def password(self, create: bool, extracted: str | None, **kwargs: Any) -> None:
+    @factory.post_generation
+    def password(self: Any, create: bool, extracted: str | None, **kwargs: Any) -> None:
         self.set_password(extracted or PASSWORD)
         if create:
             self.save(update_fields=["password"])
 
-    @factory.post_generation  # type: ignore[misc]
-    def roles(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
+    @factory.post_generation
+    def roles(self: Any, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
         for role in extracted if extracted is not None else [Role.CUSTOMER]:
             RoleAssignment.objects.create(user=self, role=role)
+
+
+def make_user(**kwargs: Any) -> User:
+    """``UserFactory(...)``, typed."""
+    return cast(User, UserFactory(**kwargs))

@@ -1,4 +1,5 @@
-"""Local fake OAuth providers: real HTTP servers in a thread speaking GitHub's and Google's protocol.
+"""Local fake OAuth providers: real HTTP servers in a thread, speaking GitHub's and Google's
+protocol.
 
 GitHub: ``/login/oauth/authorize`` (redirects back with ``code`` and ``state``),
 ``/login/oauth/access_token`` (code exchange; checks the client, the redirect URI
@@ -21,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 CLIENT_ID = "fake-client-id"
-CLIENT_SECRET = "fake-client-secret"  # noqa: S105
+CLIENT_SECRET = "fake-client-secret"
 
 
 @dataclass
@@ -37,7 +38,9 @@ class FakeProviderState:
 
 
 def s256(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
 
 
 def _handler(state: FakeProviderState, *, flavour: str) -> type[BaseHTTPRequestHandler]:
@@ -60,7 +63,7 @@ def _handler(state: FakeProviderState, *, flavour: str) -> type[BaseHTTPRequestH
                 return None
             return state.tokens.get(token)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             url = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             if url.path == authorize_path:
@@ -69,7 +72,9 @@ def _handler(state: FakeProviderState, *, flavour: str) -> type[BaseHTTPRequestH
                     self._json(400, {"error": "invalid_request"})
                     return
                 if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
-                    self._json(400, {"error": "invalid_request", "error_description": "PKCE required"})
+                    self._json(
+                        400, {"error": "invalid_request", "error_description": "PKCE required"}
+                    )
                     return
                 code = secrets.token_urlsafe(16)
                 with state.lock:
@@ -79,7 +84,11 @@ def _handler(state: FakeProviderState, *, flavour: str) -> type[BaseHTTPRequestH
                         "user": dict(state.user),
                         "emails": list(state.emails),
                     }
-                location = query["redirect_uri"] + "?" + urlencode({"code": code, "state": query.get("state", "")})
+                location = (
+                    query["redirect_uri"]
+                    + "?"
+                    + urlencode({"code": code, "state": query.get("state", "")})
+                )
                 self.send_response(302)
                 self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
@@ -97,7 +106,7 @@ def _handler(state: FakeProviderState, *, flavour: str) -> type[BaseHTTPRequestH
             else:
                 self._json(404, {"message": "Not Found"})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             if urlsplit(self.path).path != token_path:
                 self._json(404, {"message": "Not Found"})
                 return
@@ -117,11 +126,20 @@ def _handler(state: FakeProviderState, *, flavour: str) -> type[BaseHTTPRequestH
             elif form.get("redirect_uri") != grant["redirect_uri"]:
                 self._json(400, {"error": "redirect_uri_mismatch"})
             elif s256(form.get("code_verifier", "")) != grant["challenge"]:
-                self._json(400, {"error": "invalid_grant", "error_description": "PKCE verification failed"})
+                self._json(
+                    400, {"error": "invalid_grant", "error_description": "PKCE verification failed"}
+                )
             else:
                 token = secrets.token_urlsafe(20)
                 state.tokens[token] = grant
-                self._json(200, {"access_token": token, "token_type": "bearer", "scope": "read:user,user:email"})
+                self._json(
+                    200,
+                    {
+                        "access_token": token,
+                        "token_type": "bearer",
+                        "scope": "read:user,user:email",
+                    },
+                )
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -133,7 +151,9 @@ def _handler(state: FakeProviderState, *, flavour: str) -> type[BaseHTTPRequestH
 def fake_provider(flavour: str) -> Iterator[tuple[str, FakeProviderState]]:
     state = FakeProviderState()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state, flavour=flavour))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", state

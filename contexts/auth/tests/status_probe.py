@@ -12,6 +12,11 @@ import sys
 import uuid
 
 
+def _say(*parts: object, flush: bool = True) -> None:
+    sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
+    sys.stdout.flush()
+
+
 def main() -> None:
     import config  # noqa: F401 - puts platform/ on sys.path
 
@@ -24,15 +29,15 @@ def main() -> None:
     user_id = uuid.UUID(sys.argv[1])
     cache_ = status_cache()
     status = cache_.get(user_id)
-    print(f"ready {int(status.customer_active)} {int(cache_.in_memory(user_id))}", flush=True)
+    _say(f"ready {int(status.customer_active)} {int(cache_.in_memory(user_id))}", flush=True)
     for line in sys.stdin:
         command = line.strip()
         if command == "memory":
-            print(int(cache_.in_memory(user_id)), flush=True)
+            _say(int(cache_.in_memory(user_id)), flush=True)
         elif command == "active":
-            print(int(cache_.get(user_id).customer_active), flush=True)
+            _say(int(cache_.get(user_id).customer_active), flush=True)
         elif command == "loads":
-            print(cache_.loads, flush=True)
+            _say(cache_.loads, flush=True)
         elif command == "quit":
             break
 

@@ -72,7 +72,9 @@ def claims(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in base.items() if v is not None}
 
 
-def sign(payload: dict[str, Any], key: Any, *, alg: str = "RS256", headers: dict[str, Any] | None = None) -> str:
+def sign(
+    payload: dict[str, Any], key: Any, *, alg: str = "RS256", headers: dict[str, Any] | None = None
+) -> str:
     return jwt.encode(payload, key, algorithm=alg, headers=headers)
 
 
@@ -80,7 +82,9 @@ def sign(payload: dict[str, Any], key: Any, *, alg: str = "RS256", headers: dict
 def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """A real HTTP server on a free loopback port, in a thread; yields its base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -94,7 +98,7 @@ def json_handler(routes: dict[str, Callable[[], Any]]) -> type[BaseHTTPRequestHa
     class Handler(BaseHTTPRequestHandler):
         hits: list[str] = []
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             Handler.hits.append(self.path)
             producer = routes.get(self.path)
             body = json.dumps(producer() if producer else {"error": "not found"}).encode()
@@ -110,7 +114,7 @@ def json_handler(routes: dict[str, Callable[[], Any]]) -> type[BaseHTTPRequestHa
     return Handler
 
 
-# --- a loader that can be made to fail, without changing settings mid-test --------------------------
+# --- a loader that can be made to fail, without changing settings mid-test -----------------------
 LOADER_STATE: dict[str, Any] = {"fail": False, "calls": 0, "during_load": None}
 
 

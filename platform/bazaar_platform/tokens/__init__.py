@@ -19,12 +19,12 @@ from typing import Any
 
 from bazaar_platform.tokens.create import ACCESS_TOKEN_TYPE, create_token
 from bazaar_platform.tokens.errors import (
-    ExpiredToken,
-    InvalidToken,
-    KeysUnavailable,
-    MalformedToken,
+    ExpiredTokenError,
+    InvalidTokenError,
+    KeysUnavailableError,
+    MalformedTokenError,
     TokenError,
-    UnknownSigningKey,
+    UnknownSigningKeyError,
 )
 from bazaar_platform.tokens.extract import extract_from_scope, extract_token
 from bazaar_platform.tokens.jwks import invalidate_jwks
@@ -51,13 +51,13 @@ __all__ = [
     "ROLE_ADMIN",
     "ROLE_CUSTOMER",
     "ROLE_VENDOR",
-    "ExpiredToken",
-    "InvalidToken",
-    "KeysUnavailable",
-    "MalformedToken",
+    "ExpiredTokenError",
+    "InvalidTokenError",
+    "KeysUnavailableError",
+    "MalformedTokenError",
     "TokenError",
     "TokenPrincipal",
-    "UnknownSigningKey",
+    "UnknownSigningKeyError",
     "authenticate_token",
     "create_token",
     "extract_from_scope",

@@ -9,7 +9,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from bazaar_platform.observability.middleware import bind_user
-from bazaar_platform.tokens.errors import ExpiredToken, KeysUnavailable, TokenError
+from bazaar_platform.tokens.errors import ExpiredTokenError, KeysUnavailableError, TokenError
 from bazaar_platform.tokens.extract import token_from_authorization
 from bazaar_platform.tokens.principal import TokenPrincipal
 from bazaar_platform.tokens.validate import authenticate_token
@@ -26,13 +26,13 @@ class ExpiredTokenFailed(exceptions.AuthenticationFailed):
 class TokenKeysUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "token_keys_unavailable"
-    default_detail = KeysUnavailable.message
+    default_detail = KeysUnavailableError.message
 
 
 def as_api_exception(error: TokenError) -> exceptions.APIException:
-    if isinstance(error, KeysUnavailable):
+    if isinstance(error, KeysUnavailableError):
         return TokenKeysUnavailable()
-    if isinstance(error, ExpiredToken):
+    if isinstance(error, ExpiredTokenError):
         return ExpiredTokenFailed(error.message)
     return InvalidTokenFailed(error.message)
 

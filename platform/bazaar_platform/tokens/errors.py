@@ -16,25 +16,25 @@ class TokenError(Exception):
         self.reason = reason  # for logs only; never sent to the client
 
 
-class InvalidToken(TokenError):
+class InvalidTokenError(TokenError):
     code = "invalid_token"
     message = "The access token is invalid."
 
 
-class MalformedToken(InvalidToken):
+class MalformedTokenError(InvalidTokenError):
     message = "The access token is malformed."
 
 
-class UnknownSigningKey(InvalidToken):
+class UnknownSigningKeyError(InvalidTokenError):
     """The token names a ``kid`` that the published key set does not hold."""
 
 
-class ExpiredToken(TokenError):
+class ExpiredTokenError(TokenError):
     code = "token_expired"
     message = "The access token has expired."
 
 
-class KeysUnavailable(TokenError):
+class KeysUnavailableError(TokenError):
     """No key set could be loaded at all: a server-side problem, answered with 503."""
 
     code = "token_keys_unavailable"

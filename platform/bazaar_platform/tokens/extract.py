@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from bazaar_platform.tokens.errors import MalformedToken
+from bazaar_platform.tokens.errors import MalformedTokenError
 
 BEARER = "bearer"
 #: Browsers cannot set headers on a websocket: they pass ``Sec-WebSocket-Protocol:
@@ -17,7 +17,7 @@ WEBSOCKET_SUBPROTOCOL = "bearer"
 def token_from_authorization(value: str | bytes | None) -> str | None:
     """``Authorization: Bearer <token>`` to the token; ``None`` for another or no scheme.
 
-    Raises :class:`MalformedToken` for a Bearer header without exactly one token.
+    Raises :class:`MalformedTokenError` for a Bearer header without exactly one token.
     """
     if not value:
         return None
@@ -25,12 +25,12 @@ def token_from_authorization(value: str | bytes | None) -> str | None:
         try:
             value = value.decode("ascii")
         except UnicodeDecodeError:
-            raise MalformedToken("Authorization header is not ASCII") from None
+            raise MalformedTokenError("Authorization header is not ASCII") from None
     parts = value.split()
     if not parts or parts[0].lower() != BEARER:
         return None
     if len(parts) != 2:
-        raise MalformedToken("Bearer needs exactly one token")
+        raise MalformedTokenError("Bearer needs exactly one token")
     return parts[1]
 
 
@@ -47,14 +47,14 @@ def extract_from_scope(scope: Mapping[str, Any]) -> str | None:
     values = parse_qs(str(query), keep_blank_values=True).get("token")
     if values:
         if len(values) != 1 or not values[0]:
-            raise MalformedToken("one token= parameter expected")
+            raise MalformedTokenError("one token= parameter expected")
         return values[0]
     subprotocols: Iterable[str] = scope.get("subprotocols") or ()
     protocols = [p.strip() for p in subprotocols]
     if WEBSOCKET_SUBPROTOCOL in protocols:
         index = protocols.index(WEBSOCKET_SUBPROTOCOL)
         if index + 1 >= len(protocols) or not protocols[index + 1]:
-            raise MalformedToken("the bearer subprotocol must be followed by the token")
+            raise MalformedTokenError("the bearer subprotocol must be followed by the token")
         return protocols[index + 1]
     for name, value in scope.get("headers") or ():
         if name.lower() == b"authorization":

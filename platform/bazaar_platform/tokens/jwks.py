@@ -29,7 +29,7 @@ from jwt import PyJWK
 from jwt.exceptions import PyJWKError
 
 from bazaar_platform.tokens.conf import token_settings
-from bazaar_platform.tokens.errors import KeysUnavailable, UnknownSigningKey
+from bazaar_platform.tokens.errors import KeysUnavailableError, UnknownSigningKeyError
 
 log = structlog.get_logger("bazaar.tokens")
 
@@ -44,7 +44,9 @@ class VerificationKey:
     key: Any  # a cryptography public key object
 
 
-def parse_jwks(document: Mapping[str, Any], *, algorithms: tuple[str, ...]) -> dict[str, VerificationKey]:
+def parse_jwks(
+    document: Mapping[str, Any], *, algorithms: tuple[str, ...]
+) -> dict[str, VerificationKey]:
     """Keep the usable signing keys of a JWKS: each needs a ``kid`` and an allowed ``alg``.
 
     Symmetric keys (``kty=oct``) are never accepted, whatever their ``alg`` says: a
@@ -53,7 +55,7 @@ def parse_jwks(document: Mapping[str, Any], *, algorithms: tuple[str, ...]) -> d
     keys: dict[str, VerificationKey] = {}
     entries = document.get("keys") if isinstance(document, Mapping) else None
     if not isinstance(entries, list):
-        raise KeysUnavailable("the JWKS document has no 'keys' list")
+        raise KeysUnavailableError("the JWKS document has no 'keys' list")
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue
@@ -67,7 +69,11 @@ def parse_jwks(document: Mapping[str, Any], *, algorithms: tuple[str, ...]) -> d
         except (PyJWKError, ValueError, TypeError):
             log.warning("jwks_entry_unusable", kid=kid)
             continue
-        public = key.public_key() if hasattr(key, "private_numbers") or hasattr(key, "private_bytes_raw") else key
+        public = (
+            key.public_key()
+            if hasattr(key, "private_numbers") or hasattr(key, "private_bytes_raw")
+            else key
+        )
         keys[kid] = VerificationKey(kid=kid, algorithm=str(alg), key=public)
     return keys
 
@@ -88,11 +94,11 @@ def fetch_from_source() -> dict[str, Any]:
             return dict(loader())
         if conf.jwks_url:
             return _fetch_url(conf.jwks_url, conf.jwks_http_timeout)
-    except KeysUnavailable:
+    except KeysUnavailableError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any source failure is "keys unavailable"
-        raise KeysUnavailable(f"JWKS source failed: {type(exc).__name__}: {exc}") from exc
-    raise KeysUnavailable("BAZAAR_TOKENS has neither JWKS_SOURCE nor JWKS_URL")
+    except Exception as exc:
+        raise KeysUnavailableError(f"JWKS source failed: {type(exc).__name__}: {exc}") from exc
+    raise KeysUnavailableError("BAZAAR_TOKENS has neither JWKS_SOURCE nor JWKS_URL")
 
 
 class JWKSCache:
@@ -130,7 +136,7 @@ class JWKSCache:
                 key = self._keys.get(kid)
                 if key is not None:
                     return key
-        raise UnknownSigningKey(f"no published key has kid {kid[:64]!r}")
+        raise UnknownSigningKeyError(f"no published key has kid {kid[:64]!r}")
 
     def _reload(self, *, use_shared: bool) -> None:
         conf = token_settings()
@@ -139,12 +145,12 @@ class JWKSCache:
         if use_shared:
             try:
                 document = shared.get(SHARED_CACHE_KEY)
-            except Exception:  # noqa: BLE001 - the shared cache is an optimisation
+            except Exception:
                 log.warning("jwks_shared_cache_unavailable", exc_info=True)
         if document is None:
             try:
                 document = fetch_from_source()
-            except KeysUnavailable:
+            except KeysUnavailableError:
                 if self._keys:  # stale-if-error: keep verifying with the keys we had
                     log.warning("jwks_source_failed_keeping_stale_keys", exc_info=True)
                     self._fresh_until = time.monotonic() + min(30.0, conf.jwks_cache_ttl)
@@ -152,7 +158,7 @@ class JWKSCache:
                 raise
             try:
                 shared.set(SHARED_CACHE_KEY, document, timeout=int(conf.jwks_cache_ttl))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.warning("jwks_shared_cache_unavailable", exc_info=True)
         self._keys = parse_jwks(document, algorithms=conf.algorithms)
         self._fresh_until = time.monotonic() + conf.jwks_cache_ttl
@@ -180,7 +186,7 @@ def invalidate_jwks() -> None:
     _cache.clear()
     try:
         caches[token_settings().cache_alias].delete(SHARED_CACHE_KEY)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("jwks_shared_cache_unavailable", exc_info=True)
 
 

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from bazaar_platform.tokens.principal import ROLE_ADMIN, ROLE_CUSTOMER, ROLE_VENDOR
-from bazaar_platform.tokens.status import AccountStatus, StatusUnavailable, account_status
+from bazaar_platform.tokens.status import AccountStatus, StatusUnavailableError, account_status
 
 
 class AccountStatusUnavailable(exceptions.APIException):
@@ -80,7 +80,7 @@ class _ActiveStatus(HasRole):
             return False
         try:
             return self.is_active(account_status(user_id))
-        except StatusUnavailable:
+        except StatusUnavailableError:
             raise AccountStatusUnavailable() from None
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from bazaar_platform.tokens.errors import InvalidToken
+from bazaar_platform.tokens.errors import InvalidTokenError
 
 ROLE_ADMIN = "admin"
 ROLE_VENDOR = "vendor"
@@ -61,13 +61,13 @@ class TokenPrincipal:
         try:
             user_id = UUID(str(claims["sub"]))
         except (KeyError, ValueError) as exc:
-            raise InvalidToken("sub is not a user id") from exc
+            raise InvalidTokenError("sub is not a user id") from exc
         roles = claims.get("roles", [])
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise InvalidToken("roles must be a list of strings")
+            raise InvalidTokenError("roles must be a list of strings")
         scope = claims.get("scope", "")
         if not isinstance(scope, str):
-            raise InvalidToken("scope must be a space-separated string")
+            raise InvalidTokenError("scope must be a space-separated string")
         return cls(
             user_id=user_id,
             roles=frozenset(roles),

@@ -22,7 +22,7 @@ reaches every cache:
 * a per-user generation number stops the same race in memory.
 
 When the loader fails, a stale memory answer (not invalidated) is used for up to
-``STATUS_STALE_IF_ERROR`` seconds, then :class:`StatusUnavailable` (503).
+``STATUS_STALE_IF_ERROR`` seconds, then :class:`StatusUnavailableError` (503).
 
 Without ``REDIS_URL`` (the embedded profile: one process) there is no channel;
 invalidation is local and memory caching is always on.
@@ -30,6 +30,7 @@ invalidation is local and memory caching is always on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -54,7 +55,7 @@ CLEAR_ALL = "*"
 ACTIVE = "active"
 
 
-class StatusUnavailable(Exception):
+class StatusUnavailableError(Exception):
     """Neither cache nor loader could answer."""
 
 
@@ -70,13 +71,20 @@ class AccountStatus:
     @property
     def customer_active(self) -> bool:
         return (
-            self.exists and self.is_active and ROLE_CUSTOMER in self.roles
+            self.exists
+            and self.is_active
+            and ROLE_CUSTOMER in self.roles
             and self.customer_status == ACTIVE
         )
 
     @property
     def vendor_active(self) -> bool:
-        return self.exists and self.is_active and ROLE_VENDOR in self.roles and self.vendor_status == ACTIVE
+        return (
+            self.exists
+            and self.is_active
+            and ROLE_VENDOR in self.roles
+            and self.vendor_status == ACTIVE
+        )
 
     def to_cache(self) -> dict[str, Any]:
         return {
@@ -104,7 +112,9 @@ class AccountStatus:
         if loaded is None:
             return cls(user_id=user_id, exists=False)
         get: Callable[[str, Any], Any] = (
-            loaded.get if isinstance(loaded, Mapping) else lambda name, default: getattr(loaded, name, default)
+            loaded.get
+            if isinstance(loaded, Mapping)
+            else lambda name, default: getattr(loaded, name, default)
         )
         return cls(
             user_id=user_id,
@@ -134,7 +144,9 @@ class StatusCache:
             return entry[2]
         return self._get_slow(user_id, entry)
 
-    def _get_slow(self, user_id: UUID, stale: tuple[float, float, AccountStatus] | None) -> AccountStatus:
+    def _get_slow(
+        self, user_id: UUID, stale: tuple[float, float, AccountStatus] | None
+    ) -> AccountStatus:
         conf = token_settings()
         self._ensure_listener()
         generation = self._generation.get(user_id, 0)
@@ -143,7 +155,7 @@ class StatusCache:
         cached: Any = None
         try:
             cached = shared.get(key)
-        except Exception:  # noqa: BLE001 - Redis down: fall through to the loader
+        except Exception:
             log.warning("status_shared_cache_unavailable", exc_info=True)
         if isinstance(cached, Mapping):
             status = AccountStatus.from_cache(user_id, cached)
@@ -153,13 +165,15 @@ class StatusCache:
             status = self._load(user_id)
         except Exception as exc:
             if stale is not None and time.monotonic() - stale[1] <= conf.status_stale_if_error:
-                log.warning("status_loader_failed_serving_stale", user_id=str(user_id), error=str(exc))
+                log.warning(
+                    "status_loader_failed_serving_stale", user_id=str(user_id), error=str(exc)
+                )
                 return stale[2]
-            raise StatusUnavailable(f"account status of {user_id} unavailable: {exc}") from exc
+            raise StatusUnavailableError(f"account status of {user_id} unavailable: {exc}") from exc
         if cached != TOMBSTONE:
             try:
                 shared.add(key, status.to_cache(), timeout=conf.status_shared_ttl)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.warning("status_shared_cache_unavailable", exc_info=True)
         self._remember(user_id, status, generation)
         return status
@@ -167,7 +181,7 @@ class StatusCache:
     def _load(self, user_id: UUID) -> AccountStatus:
         conf = token_settings()
         if not conf.status_loader:
-            raise StatusUnavailable("BAZAAR_TOKENS['STATUS_LOADER'] is not configured")
+            raise StatusUnavailableError("BAZAAR_TOKENS['STATUS_LOADER'] is not configured")
         loader: Callable[..., Any] = import_string(conf.status_loader)
         self.loads += 1
         return AccountStatus.from_loader(user_id, loader(user_id=user_id))
@@ -221,8 +235,10 @@ class StatusCache:
                 return
             self._stop.clear()
             self._listener = threading.Thread(
-                target=self._listen, args=(conf.redis_url, conf.status_channel),
-                name="bazaar-status-invalidations", daemon=True,
+                target=self._listen,
+                args=(conf.redis_url, conf.status_channel),
+                name="bazaar-status-invalidations",
+                daemon=True,
             )
             self._listener.start()
         self._listening.wait(timeout=2.0)
@@ -245,16 +261,14 @@ class StatusCache:
                         backoff = 0.1
                     elif message["type"] == "message":
                         self._on_message(message["data"])
-            except Exception:  # noqa: BLE001 - reconnect with backoff
+            except Exception:
                 log.warning("status_listener_disconnected", exc_info=True)
             finally:
                 self._listening.clear()
                 self.forget_locally(None)
                 if pubsub is not None:
-                    try:
+                    with contextlib.suppress(Exception):
                         pubsub.close()
-                    except Exception:  # noqa: BLE001, S110
-                        pass
             self._stop.wait(backoff)
             backoff = min(backoff * 2, 5.0)
 
@@ -296,7 +310,7 @@ def status_cache() -> StatusCache:
 
 
 def account_status(user_id: UUID) -> AccountStatus:
-    """The (cached) status of ``user_id``; raises :class:`StatusUnavailable`."""
+    """The (cached) status of ``user_id``; raises :class:`StatusUnavailableError`."""
     return _status_cache.get(user_id)
 
 

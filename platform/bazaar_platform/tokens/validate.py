@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 
 from bazaar_platform.tokens.conf import token_settings
-from bazaar_platform.tokens.errors import ExpiredToken, InvalidToken, MalformedToken
+from bazaar_platform.tokens.errors import ExpiredTokenError, InvalidTokenError, MalformedTokenError
 from bazaar_platform.tokens.jwks import get_verification_key
 from bazaar_platform.tokens.principal import TokenPrincipal
 
@@ -21,15 +21,15 @@ _jwt = jwt.PyJWT()
 
 def _header(token: str, max_length: int) -> dict[str, Any]:
     if not isinstance(token, str) or not token or len(token) > max_length:
-        raise MalformedToken("empty, not a string, or too long")
+        raise MalformedTokenError("empty, not a string, or too long")
     if token.count(".") != 2 or not token.isascii():
-        raise MalformedToken("not a compact JWS")
+        raise MalformedTokenError("not a compact JWS")
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
-        raise MalformedToken(f"unreadable header: {exc}") from exc
+        raise MalformedTokenError(f"unreadable header: {exc}") from exc
     if not isinstance(header, dict):
-        raise MalformedToken("header is not an object")
+        raise MalformedTokenError("header is not an object")
     return header
 
 
@@ -45,18 +45,18 @@ def validate_token(token: str, *, audience: str | Iterable[str] | None = None) -
     header = _header(token, conf.max_token_length)
     alg = header.get("alg")
     if alg not in conf.algorithms:
-        raise InvalidToken(f"algorithm {str(alg)[:20]!r} is not accepted")
+        raise InvalidTokenError(f"algorithm {str(alg)[:20]!r} is not accepted")
     typ = str(header.get("typ", "")).lower().removeprefix("application/")
     if typ not in conf.token_types:
-        raise InvalidToken(f"token type {typ[:20]!r} is not an access token")
+        raise InvalidTokenError(f"token type {typ[:20]!r} is not an access token")
     if "crit" in header:
-        raise InvalidToken("critical header extensions are not supported")
+        raise InvalidTokenError("critical header extensions are not supported")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid or len(kid) > 128:
-        raise InvalidToken("missing or bad kid")
+        raise InvalidTokenError("missing or bad kid")
     key = get_verification_key(kid)
     if key.algorithm != alg:
-        raise InvalidToken("kid is bound to another algorithm")
+        raise InvalidTokenError("kid is bound to another algorithm")
     try:
         claims: dict[str, Any] = _jwt.decode(
             token,
@@ -68,12 +68,14 @@ def validate_token(token: str, *, audience: str | Iterable[str] | None = None) -
             options={"require": REQUIRED_CLAIMS},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise ExpiredToken(str(exc)) from exc
+        raise ExpiredTokenError(str(exc)) from exc
     except jwt.PyJWTError as exc:
-        raise InvalidToken(f"{type(exc).__name__}: {exc}") from exc
+        raise InvalidTokenError(f"{type(exc).__name__}: {exc}") from exc
     return claims
 
 
-def authenticate_token(token: str, *, audience: str | Iterable[str] | None = None) -> TokenPrincipal:
+def authenticate_token(
+    token: str, *, audience: str | Iterable[str] | None = None
+) -> TokenPrincipal:
     """Validate ``token`` and return its principal (user id, roles, scopes, claims)."""
     return TokenPrincipal.from_claims(validate_token(token, audience=audience))

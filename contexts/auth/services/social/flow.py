@@ -55,7 +55,9 @@ def social_login_begin(*, provider: str) -> SocialLoginStart:
         {"provider": client.name, "code_verifier": code_verifier, "redirect_uri": redirect_uri},
         timeout=settings.AUTH_SOCIAL_STATE_TTL_SECONDS,
     )
-    url = client.authorization_url(state=state, code_verifier=code_verifier, redirect_uri=redirect_uri)
+    url = client.authorization_url(
+        state=state, code_verifier=code_verifier, redirect_uri=redirect_uri
+    )
     return SocialLoginStart(provider=client.name, authorization_url=url, state=state)
 
 
@@ -66,7 +68,9 @@ def _take_state(state: str, provider: str) -> dict[str, str]:
     data = cache.get(key)
     # delete() answers True for one caller only: a state is usable once.
     if not isinstance(data, dict) or not cache.delete(key) or data.get("provider") != provider:
-        raise ApplicationError("The log-in state is unknown, used or expired; start again.", code="invalid_state")
+        raise ApplicationError(
+            "The log-in state is unknown, used or expired; start again.", code="invalid_state"
+        )
     return data
 
 
@@ -88,14 +92,18 @@ def social_login_complete(*, provider: str, code: str, state: str) -> User:
         else:
             if not profile.email or not profile.email_verified:
                 raise ApplicationError(
-                    f"{client.display_name} did not confirm a verified e-mail address for this account.",
+                    f"{client.display_name} did not confirm a verified e-mail address "
+                    "for this account.",
                     code="unverified_email",
                 )
             user_or_none = user_get_by_email(email=profile.email)
             if user_or_none is None:
                 user = _create_user(
-                    email=profile.email, password=None, full_name=profile.full_name,
-                    via=f"social:{client.name}", verified=True,
+                    email=profile.email,
+                    password=None,
+                    full_name=profile.full_name,
+                    via=f"social:{client.name}",
+                    verified=True,
                 )
             elif user_or_none.email_verified:
                 user = user_or_none
@@ -106,10 +114,15 @@ def social_login_complete(*, provider: str, code: str, state: str) -> User:
                     code="email_verification_required",
                 )
             SocialIdentity.objects.create(
-                user=user, provider=profile.provider, subject=profile.subject,
-                email=profile.email, last_login_at=timezone.now(),
+                user=user,
+                provider=profile.provider,
+                subject=profile.subject,
+                email=profile.email,
+                last_login_at=timezone.now(),
             )
     if not user.is_active:
-        raise ApplicationError("This account is deactivated.", code="account_inactive", status_code=403)
+        raise ApplicationError(
+            "This account is deactivated.", code="account_inactive", status_code=403
+        )
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return user

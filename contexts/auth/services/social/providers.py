@@ -80,7 +80,9 @@ class OAuthProvider(ABC):
         except ProviderError:
             raise
         except Exception as exc:  # network errors, OAuth errors, unexpected JSON
-            raise ProviderError(f"{self.display_name} log-in failed: {type(exc).__name__}.") from exc
+            raise ProviderError(
+                f"{self.display_name} log-in failed: {type(exc).__name__}."
+            ) from exc
 
     @abstractmethod
     def read_profile(self, session: OAuth2Session) -> SocialProfile:

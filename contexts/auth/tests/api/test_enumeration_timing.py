@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.conf import global_settings
 
-from contexts.auth.tests.factories import UserFactory
+from contexts.auth.tests.factories import make_user
 
 pytestmark = [pytest.mark.django_db]
 
@@ -39,8 +39,8 @@ def assert_similar(a: float, b: float) -> None:
 
 
 def test_login_timing_is_similar_for_known_and_unknown_accounts(api: Any) -> None:
-    UserFactory(email="known@example.test")
-    UserFactory(email="social-only@example.test", password="!")  # then made unusable below
+    make_user(email="known@example.test")
+    make_user(email="social-only@example.test", password="!")  # then made unusable below
     from contexts.auth.models import User
 
     social = User.objects.get(email="social-only@example.test")
@@ -49,7 +49,9 @@ def test_login_timing_is_similar_for_known_and_unknown_accounts(api: Any) -> Non
 
     def login(email: str) -> Callable[[int], Any]:
         def call(i: int) -> None:
-            response = api.post("/api/v1/auth/login", {"email": email, "password": f"wrong-{i}"}, format="json")
+            response = api.post(
+                "/api/v1/auth/login", {"email": email, "password": f"wrong-{i}"}, format="json"
+            )
             assert response.status_code == 401
 
         return call
@@ -62,12 +64,14 @@ def test_login_timing_is_similar_for_known_and_unknown_accounts(api: Any) -> Non
 
 
 def test_register_timing_is_similar_for_new_and_taken_addresses(api: Any) -> None:
-    UserFactory(email="taken@example.test")
+    make_user(email="taken@example.test")
 
     def register(email_for: Callable[[int], str]) -> Callable[[int], Any]:
         def call(i: int) -> None:
             response = api.post(
-                "/api/v1/auth/register", {"email": email_for(i), "password": "plum-otter-galaxy-42"}, format="json"
+                "/api/v1/auth/register",
+                {"email": email_for(i), "password": "plum-otter-galaxy-42"},
+                format="json",
             )
             assert response.status_code == 202
 
@@ -79,11 +83,14 @@ def test_register_timing_is_similar_for_new_and_taken_addresses(api: Any) -> Non
 
 
 def test_reset_timing_is_similar_for_known_and_unknown_accounts(api: Any) -> None:
-    UserFactory(email="known@example.test")
+    make_user(email="known@example.test")
 
     def reset(email: str) -> Callable[[int], Any]:
         def call(i: int) -> None:
-            assert api.post("/api/v1/auth/password/reset", {"email": email}, format="json").status_code == 202
+            assert (
+                api.post("/api/v1/auth/password/reset", {"email": email}, format="json").status_code
+                == 202
+            )
 
         return call
 

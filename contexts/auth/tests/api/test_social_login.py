@@ -11,8 +11,13 @@ import requests
 from django.conf import settings as django_settings
 
 from contexts.auth.models import CustomerStatus, SocialIdentity, User
-from contexts.auth.tests.factories import UserFactory
-from contexts.auth.tests.fake_oauth import CLIENT_ID, CLIENT_SECRET, FakeProviderState, fake_provider
+from contexts.auth.tests.factories import make_user
+from contexts.auth.tests.fake_oauth import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FakeProviderState,
+    fake_provider,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.e2e]
 
@@ -34,7 +39,12 @@ def github(settings: Any) -> Iterator[FakeProviderState]:
         }
         state.user = {"id": 4242, "login": "octo", "name": "Octo Cat"}
         state.emails = [
-            {"email": "octo@example.test", "primary": True, "verified": True, "visibility": "public"},
+            {
+                "email": "octo@example.test",
+                "primary": True,
+                "verified": True,
+                "visibility": "public",
+            },
             {"email": "other@example.test", "primary": False, "verified": True, "visibility": None},
         ]
         yield state
@@ -63,12 +73,18 @@ def test_providers_are_listed_when_configured(api: Any, github: FakeProviderStat
     response = api.get("/api/v1/auth/social/providers")
     assert response.status_code == 200
     assert response.json()["data"] == [
-        {"name": "github", "display_name": "GitHub", "authorize_url": "/api/v1/auth/social/github/authorize"}
+        {
+            "name": "github",
+            "display_name": "GitHub",
+            "authorize_url": "/api/v1/auth/social/github/authorize",
+        }
     ]
 
 
 def test_unconfigured_providers_are_not_offered(api: Any, settings: Any) -> None:
-    settings.AUTH_SOCIAL_PROVIDERS = {name: {**conf, "CLIENT_ID": ""} for name, conf in settings.AUTH_SOCIAL_PROVIDERS.items()}
+    settings.AUTH_SOCIAL_PROVIDERS = {
+        name: {**conf, "CLIENT_ID": ""} for name, conf in settings.AUTH_SOCIAL_PROVIDERS.items()
+    }
     assert api.get("/api/v1/auth/social/providers").json()["data"] == []
     assert api.get("/api/v1/auth/social/github/authorize").status_code == 404
     assert api.get("/api/v1/auth/social/myspace/authorize").status_code == 404
@@ -78,8 +94,10 @@ def test_authorization_request_carries_state_and_pkce(api: Any, github: FakeProv
     data = start(api)
     requests.get(data["authorization_url"], allow_redirects=False, timeout=5)
     (sent,) = github.authorize_requests
-    assert sent["state"] == data["state"] and len(sent["state"]) >= 32
-    assert sent["code_challenge_method"] == "S256" and len(sent["code_challenge"]) == 43
+    assert sent["state"] == data["state"]
+    assert len(sent["state"]) >= 32
+    assert sent["code_challenge_method"] == "S256"
+    assert len(sent["code_challenge"]) == 43
     assert sent["redirect_uri"] == django_settings.SITE_URL + CALLBACK_PATH
     assert sent["scope"] == "read:user user:email"
 
@@ -88,18 +106,30 @@ def test_first_login_creates_a_verified_customer(api: Any, github: FakeProviderS
     response = login_with_github(api)
     assert response.status_code == 200, response.content
     tokens = response.json()["data"]
-    me = api.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}").json()["data"]
-    assert me["email"] == "octo@example.test" and me["email_verified"] and me["full_name"] == "Octo Cat"
-    assert me["customer_status"] == CustomerStatus.ACTIVE and me["roles"] == ["customer"]
+    me = api.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}").json()[
+        "data"
+    ]
+    assert me["email"] == "octo@example.test"
+    assert me["email_verified"]
+    assert me["full_name"] == "Octo Cat"
+    assert me["customer_status"] == CustomerStatus.ACTIVE
+    assert me["roles"] == ["customer"]
     identity = SocialIdentity.objects.get()
-    assert (identity.provider, identity.subject, str(identity.user_id)) == ("github", "4242", me["id"])
+    assert (identity.provider, identity.subject, str(identity.user_id)) == (
+        "github",
+        "4242",
+        me["id"],
+    )
     # the token exchange proved possession of the PKCE verifier
     (exchange,) = github.exchanges
-    assert exchange["code_verifier"] and exchange["grant_type"] == "authorization_code"
+    assert exchange["code_verifier"]
+    assert exchange["grant_type"] == "authorization_code"
 
 
-def test_existing_verified_account_is_linked_by_verified_email(api: Any, github: FakeProviderState) -> None:
-    user = UserFactory(email="octo@example.test")
+def test_existing_verified_account_is_linked_by_verified_email(
+    api: Any, github: FakeProviderState
+) -> None:
+    user = make_user(email="octo@example.test")
     response = login_with_github(api)
     assert response.status_code == 200
     assert SocialIdentity.objects.get().user_id == user.pk
@@ -107,24 +137,33 @@ def test_existing_verified_account_is_linked_by_verified_email(api: Any, github:
 
 
 def test_existing_unverified_account_is_not_linked(api: Any, github: FakeProviderState) -> None:
-    UserFactory(email="octo@example.test", email_verified_at=None, customer_status="pending")
+    make_user(email="octo@example.test", email_verified_at=None, customer_status="pending")
     response = login_with_github(api)
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "email_verification_required"
     assert not SocialIdentity.objects.exists()
 
 
-def test_unverified_provider_email_neither_links_nor_creates(api: Any, github: FakeProviderState) -> None:
-    UserFactory(email="octo@example.test")
-    github.emails = [{"email": "octo@example.test", "primary": True, "verified": False, "visibility": None}]
+def test_unverified_provider_email_neither_links_nor_creates(
+    api: Any, github: FakeProviderState
+) -> None:
+    make_user(email="octo@example.test")
+    github.emails = [
+        {"email": "octo@example.test", "primary": True, "verified": False, "visibility": None}
+    ]
     response = login_with_github(api)
-    assert response.status_code == 400 and response.json()["error"]["code"] == "unverified_email"
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "unverified_email"
     assert not SocialIdentity.objects.exists()
 
 
-def test_linked_identity_logs_in_even_after_the_email_changed(api: Any, github: FakeProviderState) -> None:
+def test_linked_identity_logs_in_even_after_the_email_changed(
+    api: Any, github: FakeProviderState
+) -> None:
     first = login_with_github(api).json()["data"]
-    github.emails = [{"email": "new-address@example.test", "primary": True, "verified": True, "visibility": None}]
+    github.emails = [
+        {"email": "new-address@example.test", "primary": True, "verified": True, "visibility": None}
+    ]
     second = login_with_github(api)
     assert second.status_code == 200
     me = lambda t: api.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {t}").json()["data"]["id"]  # noqa: E731
@@ -136,7 +175,8 @@ def test_state_is_single_use_and_must_match(api: Any, github: FakeProviderState)
     callback = authorize_at_provider(start(api)["authorization_url"])
     assert api.get(callback).status_code == 200
     replay = api.get(callback)
-    assert replay.status_code == 400 and replay.json()["error"]["code"] == "invalid_state"
+    assert replay.status_code == 400
+    assert replay.json()["error"]["code"] == "invalid_state"
     for query in ["code=abc&state=forged", "code=abc", "state=", ""]:
         response = api.get(f"{CALLBACK_PATH}?{query}")
         assert response.status_code == 400, query
@@ -154,22 +194,29 @@ def test_a_code_from_another_flow_fails_pkce(api: Any, github: FakeProviderState
     assert not User.objects.exists()
 
 
-def test_provider_refusal_and_unreachable_provider(api: Any, github: FakeProviderState, settings: Any) -> None:
+def test_provider_refusal_and_unreachable_provider(
+    api: Any, github: FakeProviderState, settings: Any
+) -> None:
     denied = api.get(f"{CALLBACK_PATH}?error=access_denied&state=x")
     assert denied.status_code == 400
     data = start(api)
     callback = authorize_at_provider(data["authorization_url"])
     settings.AUTH_SOCIAL_PROVIDERS = {
         **settings.AUTH_SOCIAL_PROVIDERS,
-        "github": {**settings.AUTH_SOCIAL_PROVIDERS["github"], "TOKEN_URL": "http://127.0.0.1:9/unreachable"},
+        "github": {
+            **settings.AUTH_SOCIAL_PROVIDERS["github"],
+            "TOKEN_URL": "http://127.0.0.1:9/unreachable",
+        },
     }
     response = api.get(callback)
-    assert response.status_code == 502 and response.json()["error"]["code"] == "social_provider_error"
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "social_provider_error"
 
 
 def test_unknown_callback_query_parameters_are_refused(api: Any, github: FakeProviderState) -> None:
     response = api.get(f"{CALLBACK_PATH}?code=a&state=b&debug=1")
-    assert response.status_code == 400 and "debug" in response.json()["error"]["fields"]
+    assert response.status_code == 400
+    assert "debug" in response.json()["error"]["fields"]
 
 
 def test_google_is_the_second_provider(api: Any, settings: Any) -> None:
@@ -184,7 +231,12 @@ def test_google_is_the_second_provider(api: Any, settings: Any) -> None:
                 "USERINFO_URL": f"{base}/v1/userinfo",
             },
         }
-        state.user = {"sub": "g-123", "email": "Gina@Example.test", "email_verified": True, "name": "Gina"}
+        state.user = {
+            "sub": "g-123",
+            "email": "Gina@Example.test",
+            "email_verified": True,
+            "name": "Gina",
+        }
         names = [p["name"] for p in api.get("/api/v1/auth/social/providers").json()["data"]]
         assert "google" in names
         data = start(api, "google")

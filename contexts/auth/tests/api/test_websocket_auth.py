@@ -6,21 +6,21 @@ import time
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.testing import WebsocketCommunicator
-from asgiref.sync import sync_to_async
 
 from bazaar_platform.tokens import create_token
 from bazaar_platform.tokens.websocket import CLOSE_UNAUTHORIZED, TokenAuthMiddleware
 from contexts.auth.services.keys import current_signing_key
 from contexts.auth.services.tokens import session_start
 from contexts.auth.tests import support
-from contexts.auth.tests.factories import UserFactory
+from contexts.auth.tests.factories import make_user
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
-class WhoAmI(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class WhoAmI(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept(subprotocol=self.scope.get("accept_subprotocol"))
         user = self.scope["user"]
@@ -38,7 +38,7 @@ APP = TokenAuthMiddleware(WhoAmI.as_asgi())
 
 
 async def token_for_new_user() -> tuple[str, str]:
-    user = await sync_to_async(UserFactory)()
+    user = await sync_to_async(make_user)()
     pair = await sync_to_async(session_start)(user=user)
     return pair.access_token, str(user.pk)
 
@@ -49,7 +49,9 @@ async def test_token_in_query_string() -> None:
     connected, _ = await communicator.connect()
     assert connected
     message = await communicator.receive_json_from()
-    assert message["authenticated"] and message["user_id"] == user_id and message["roles"] == ["customer"]
+    assert message["authenticated"]
+    assert message["user_id"] == user_id
+    assert message["roles"] == ["customer"]
     assert message["jti"]
     await communicator.disconnect()
 
@@ -58,14 +60,17 @@ async def test_token_in_subprotocol_is_echoed_back() -> None:
     token, user_id = await token_for_new_user()
     communicator = WebsocketCommunicator(APP, "/ws/test/", subprotocols=["bearer", token])
     connected, subprotocol = await communicator.connect()
-    assert connected and subprotocol == "bearer"
+    assert connected
+    assert subprotocol == "bearer"
     assert (await communicator.receive_json_from())["user_id"] == user_id
     await communicator.disconnect()
 
 
 async def test_token_in_authorization_header() -> None:
     token, user_id = await token_for_new_user()
-    communicator = WebsocketCommunicator(APP, "/ws/test/", headers=[(b"authorization", f"Bearer {token}".encode())])
+    communicator = WebsocketCommunicator(
+        APP, "/ws/test/", headers=[(b"authorization", f"Bearer {token}".encode())]
+    )
     connected, _ = await communicator.connect()
     assert connected
     assert (await communicator.receive_json_from())["user_id"] == user_id
@@ -86,7 +91,8 @@ async def _forged(**overrides: Any) -> str:
 
 
 @pytest.mark.parametrize(
-    "kind", ["expired", "garbage", "wrong-audience", "empty-query", "bearer-without-token", "other-key"]
+    "kind",
+    ["expired", "garbage", "wrong-audience", "empty-query", "bearer-without-token", "other-key"],
 )
 async def test_bad_tokens_refuse_the_handshake(kind: str) -> None:
     now = int(time.time())
@@ -103,8 +109,11 @@ async def test_bad_tokens_refuse_the_handshake(kind: str) -> None:
         subprotocols = ["bearer"]
     else:
         other = support.rsa_key("b")
-        path += "?token=" + create_token(support.claims(), private_key=other, kid=support.kid_of(other))
+        path += "?token=" + create_token(
+            support.claims(), private_key=other, kid=support.kid_of(other)
+        )
     communicator = WebsocketCommunicator(APP, path, subprotocols=subprotocols)
     connected, code = await communicator.connect()
-    assert not connected and code == CLOSE_UNAUTHORIZED
+    assert not connected
+    assert code == CLOSE_UNAUTHORIZED
     await communicator.disconnect()

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
-from bazaar_platform.tokens import UnknownSigningKey, authenticate_token, validate_token
+from bazaar_platform.tokens import UnknownSigningKeyError, authenticate_token, validate_token
 from bazaar_platform.tokens import jwks as jwks_module
 from contexts.auth.models import SigningKey
 from contexts.auth.services import keys
@@ -53,15 +53,19 @@ def test_without_configuration_a_key_is_generated(settings: Any) -> None:
     assert published_kids() == [row.kid]
 
 
-def test_development_key_file_is_generated_once_into_the_local_folder(settings: Any, tmp_path: Any) -> None:
+def test_development_key_file_is_generated_once_into_the_local_folder(
+    settings: Any, tmp_path: Any
+) -> None:
     settings.AUTH_SIGNING_KEY_PEM = ""
     settings.AUTH_SIGNING_KEY_FILE = str(tmp_path / ".local" / "jwt_signing_key.pem")
     settings.AUTH_SIGNING_KEY_GENERATE_FILE = True
     first = keys.configured_private_key()
     path = tmp_path / ".local" / "jwt_signing_key.pem"
-    assert path.exists() and (path.stat().st_mode & 0o777) == 0o600
+    assert path.exists()
+    assert (path.stat().st_mode & 0o777) == 0o600
     second = keys.configured_private_key()
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert first.private_numbers() == second.private_numbers()
     assert keys.signing_key_ensure_active().source == "configured"
 
@@ -96,11 +100,12 @@ def test_rotation_new_tokens_use_new_key_old_tokens_stay_valid_until_expiry(
     with django_capture_on_commit_callbacks(execute=True):
         assert keys.signing_keys_expire(now=later) == 1
     old_row = SigningKey.objects.get(kid=old_kid)
-    assert old_row.state == SigningKey.State.EXPIRED and old_row.private_key_encrypted == ""
+    assert old_row.state == SigningKey.State.EXPIRED
+    assert old_row.private_key_encrypted == ""
     assert published_kids() == [new_row.kid]
     # and verifiers, once they reload, no longer know it
     jwks_module.reset_process_state()
-    with pytest.raises(UnknownSigningKey):
+    with pytest.raises(UnknownSigningKeyError):
         validate_token(old_token, audience=settings.AUTH_TOKEN_AUDIENCE)
 
 
@@ -134,13 +139,19 @@ def test_beat_task_rotates_only_when_due(settings: Any) -> None:
         activated_at=timezone.now() - timedelta(days=settings.AUTH_SIGNING_KEY_ROTATION_DAYS + 1)
     )
     new_kid = rotate_signing_key_if_due()
-    assert new_kid is not None and new_kid != row.kid
+    assert new_kid is not None
+    assert new_kid != row.kid
     assert SigningKey.objects.get(pk=row.pk).state == SigningKey.State.RETIRED
     assert "auth-rotate-signing-key-if-due" in settings.CELERY_BEAT_SCHEDULE
-    assert settings.CELERY_BEAT_SCHEDULE["auth-rotate-signing-key-if-due"]["task"] == "auth.rotate_signing_key_if_due"
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["auth-rotate-signing-key-if-due"]["task"]
+        == "auth.rotate_signing_key_if_due"
+    )
 
 
-def test_key_encryption_key_change_retires_the_unreadable_key(settings: Any, user_factory: Any) -> None:
+def test_key_encryption_key_change_retires_the_unreadable_key(
+    settings: Any, user_factory: Any
+) -> None:
     row = keys.signing_key_ensure_active()
     settings.AUTH_KEY_ENCRYPTION_KEYS = ["aGVsbG8taGVsbG8taGVsbG8taGVsbG8taGVsbG8tMTI="]
     keys.forget_decrypted_keys()
@@ -163,7 +174,10 @@ def test_jwks_endpoint_serves_public_keys_only(client: Any) -> None:
     body = json.loads(response.content)
     assert set(body) == {"keys"}
     (key,) = body["keys"]
-    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["use"] == "sig" and key["kid"]
+    assert key["kty"] == "RSA"
+    assert key["alg"] == "RS256"
+    assert key["use"] == "sig"
+    assert key["kid"]
     assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)
     assert "max-age" in response["Cache-Control"]
     assert client.post("/.well-known/jwks.json").status_code == 405
@@ -179,7 +193,9 @@ def test_verification_needs_no_database_once_keys_are_cached(
             authenticate_token(token)
 
 
-def test_key_set_is_shared_through_the_cache(user_factory: Any, django_assert_num_queries: Any) -> None:
+def test_key_set_is_shared_through_the_cache(
+    user_factory: Any, django_assert_num_queries: Any
+) -> None:
     token, _ = access_token_issue(user=user_factory())
     authenticate_token(token)
     assert cache.get(jwks_module.SHARED_CACHE_KEY) is not None
@@ -188,23 +204,34 @@ def test_key_set_is_shared_through_the_cache(user_factory: Any, django_assert_nu
         authenticate_token(token)
 
 
-def test_verifier_fetches_the_jwks_over_http_when_configured(settings: Any, user_factory: Any) -> None:
+def test_verifier_fetches_the_jwks_over_http_when_configured(
+    settings: Any, user_factory: Any
+) -> None:
     token, _ = access_token_issue(user=user_factory())
     document = keys.jwks_document()
     handler = support.json_handler({"/.well-known/jwks.json": lambda: document})
     with support.http_server(handler) as base:
-        settings.BAZAAR_TOKENS = {**settings.BAZAAR_TOKENS, "JWKS_SOURCE": "", "JWKS_URL": f"{base}/.well-known/jwks.json"}
+        settings.BAZAAR_TOKENS = {
+            **settings.BAZAAR_TOKENS,
+            "JWKS_SOURCE": "",
+            "JWKS_URL": f"{base}/.well-known/jwks.json",
+        }
         cache.clear()
         assert authenticate_token(token).claims["jti"]
         assert authenticate_token(token).claims["jti"]
-    assert handler.hits == ["/.well-known/jwks.json"]  # fetched once, then cached
+    hits: list[str] = handler.hits  # type: ignore[attr-defined]
+    assert hits == ["/.well-known/jwks.json"]  # fetched once, then cached
 
 
 def test_stale_keys_are_kept_when_the_source_fails(settings: Any, user_factory: Any) -> None:
     token, _ = access_token_issue(user=user_factory())
     document = keys.jwks_document()
     with support.http_server(support.json_handler({"/jwks": lambda: document})) as base:
-        settings.BAZAAR_TOKENS = {**settings.BAZAAR_TOKENS, "JWKS_SOURCE": "", "JWKS_URL": f"{base}/jwks"}
+        settings.BAZAAR_TOKENS = {
+            **settings.BAZAAR_TOKENS,
+            "JWKS_SOURCE": "",
+            "JWKS_URL": f"{base}/jwks",
+        }
         assert authenticate_token(token).claims["sub"]
     # The JWKS server is gone, the shared copy too, and the memory copy is past its TTL.
     cache.clear()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -19,12 +19,22 @@ from rest_framework.views import APIView
 
 from bazaar_platform.tokens.drf import BearerTokenAuthentication
 from bazaar_platform.tokens.permissions import IsActiveCustomer, IsActiveVendor
-from bazaar_platform.tokens.status import SHARED_PREFIX, TOMBSTONE, StatusUnavailable, status_cache
+from bazaar_platform.tokens.status import (
+    SHARED_PREFIX,
+    TOMBSTONE,
+    StatusUnavailableError,
+    status_cache,
+)
 from contexts.auth.models import Role
-from contexts.auth.services.accounts import StatusChange, role_grant, user_deactivate, user_status_set
+from contexts.auth.services.accounts import (
+    StatusChange,
+    role_grant,
+    user_deactivate,
+    user_status_set,
+)
 from contexts.auth.services.tokens import session_start
 from contexts.auth.tests import support
-from contexts.auth.tests.factories import UserFactory
+from contexts.auth.tests.factories import make_user
 
 pytestmark = [pytest.mark.integration]
 
@@ -33,7 +43,10 @@ REPO = Path(__file__).resolve().parents[4]
 
 @pytest.fixture(autouse=True)
 def _switchable_loader(settings: Any) -> Any:
-    settings.BAZAAR_TOKENS = {**settings.BAZAAR_TOKENS, "STATUS_LOADER": "contexts.auth.tests.support.switchable_loader"}
+    settings.BAZAAR_TOKENS = {
+        **settings.BAZAAR_TOKENS,
+        "STATUS_LOADER": "contexts.auth.tests.support.switchable_loader",
+    }
     support.LOADER_STATE.update({"fail": False, "calls": 0, "during_load": None})
     yield
     support.LOADER_STATE.update({"fail": False, "calls": 0, "during_load": None})
@@ -42,19 +55,21 @@ def _switchable_loader(settings: Any) -> Any:
 class ShopApi(APIView):
     """Stands in for another context's endpoint that needs an active customer."""
 
-    authentication_classes: ClassVar[list[Any]] = [BearerTokenAuthentication]
-    permission_classes: ClassVar[list[Any]] = [IsActiveCustomer]
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes = [IsActiveCustomer]
 
     def post(self, request: Request) -> Response:
         return Response({"ok": True, "user": str(request.user.pk)})
 
 
 class VendorApi(ShopApi):
-    permission_classes: ClassVar[list[Any]] = [IsActiveVendor]
+    permission_classes = [IsActiveVendor]
 
 
 def call(view: type[APIView], token: str) -> Any:
-    request = APIRequestFactory().post("/shop", {}, format="json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    request = APIRequestFactory().post(
+        "/shop", {}, format="json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
     response = view.as_view()(request)
     response.render()
     return response
@@ -66,7 +81,7 @@ def token_for(user: Any) -> str:
 
 @pytest.mark.django_db
 def test_levels_memory_then_redis_then_loader() -> None:
-    user = UserFactory()
+    user = make_user()
     cache_ = status_cache()
     assert cache_.get(user.pk).customer_active
     assert support.LOADER_STATE["calls"] == 1
@@ -84,7 +99,7 @@ def test_levels_memory_then_redis_then_loader() -> None:
 
 @pytest.mark.django_db
 def test_a_cached_active_customer_is_served_while_the_auth_facade_fails() -> None:
-    user = UserFactory()
+    user = make_user()
     token = token_for(user)
     assert call(ShopApi, token).status_code == 200  # warms memory and Redis
 
@@ -97,31 +112,34 @@ def test_a_cached_active_customer_is_served_while_the_auth_facade_fails() -> Non
 
 @pytest.mark.django_db
 def test_stale_memory_is_served_when_redis_and_the_facade_both_fail() -> None:
-    user = UserFactory()
+    user = make_user()
     token = token_for(user)
     assert call(ShopApi, token).status_code == 200
     support.LOADER_STATE["fail"] = True
     cache.clear()  # Redis lost the entry
-    status_cache()._memory[user.pk] = (0.0, *status_cache()._memory[user.pk][1:])  # memory TTL ran out
+    status_cache()._memory[user.pk] = (
+        0.0,
+        *status_cache()._memory[user.pk][1:],
+    )  # memory TTL ran out
     assert call(ShopApi, token).status_code == 200  # stale-if-error
 
 
 @pytest.mark.django_db
 def test_uncached_user_with_a_failing_facade_gets_503_in_the_error_format() -> None:
-    user = UserFactory()
+    user = make_user()
     support.LOADER_STATE["fail"] = True
     response = call(ShopApi, token_for(user))
     assert response.status_code == 503
     assert response.data["error"]["code"] == "account_status_unavailable"
-    with pytest.raises(StatusUnavailable):
+    with pytest.raises(StatusUnavailableError):
         status_cache().get(user.pk)
 
 
 @pytest.mark.django_db
 def test_guards_refuse_inactive_statuses_and_missing_roles() -> None:
-    pending = UserFactory(customer_status="pending", email_verified_at=None)
+    pending = make_user(customer_status="pending", email_verified_at=None)
     assert call(ShopApi, token_for(pending)).status_code == 403
-    vendor_only = UserFactory(roles=[Role.VENDOR], vendor_status="active", customer_status="none")
+    vendor_only = make_user(roles=[Role.VENDOR], vendor_status="active", customer_status="none")
     assert call(ShopApi, token_for(vendor_only)).status_code == 403
     assert call(VendorApi, token_for(vendor_only)).status_code == 200
     assert call(ShopApi, "not-a-token").status_code == 401
@@ -131,7 +149,7 @@ def test_guards_refuse_inactive_statuses_and_missing_roles() -> None:
 def test_deactivation_event_invalidates_memory_and_redis_in_this_process(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    user = UserFactory()
+    user = make_user()
     token = token_for(user)
     assert call(ShopApi, token).status_code == 200
     assert status_cache().in_memory(user.pk)
@@ -147,7 +165,7 @@ def test_deactivation_event_invalidates_memory_and_redis_in_this_process(
 
 @pytest.mark.django_db
 def test_status_and_role_events_invalidate_too(django_capture_on_commit_callbacks: Any) -> None:
-    user = UserFactory()
+    user = make_user()
     token = token_for(user)
     assert call(ShopApi, token).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
@@ -159,13 +177,17 @@ def test_status_and_role_events_invalidate_too(django_capture_on_commit_callback
     assert call(VendorApi, token).status_code == 403
     with django_capture_on_commit_callbacks(execute=True):
         role_grant(user_id=user.pk, role="vendor")
-    assert call(VendorApi, token).status_code == 403  # roles come from the token: this one predates the grant
-    assert call(VendorApi, token_for(user)).status_code == 200  # a new token carries it; status is active
+    assert (
+        call(VendorApi, token).status_code == 403
+    )  # roles come from the token: this one predates the grant
+    assert (
+        call(VendorApi, token_for(user)).status_code == 200
+    )  # a new token carries it; status is active
 
 
 @pytest.mark.django_db
 def test_an_invalidation_during_a_load_is_not_overwritten_by_the_stale_answer() -> None:
-    user = UserFactory()
+    user = make_user()
     cache_ = status_cache()
     support.LOADER_STATE["during_load"] = lambda uid: cache_.invalidate(uid)
     cache_.get(user.pk)
@@ -175,7 +197,7 @@ def test_an_invalidation_during_a_load_is_not_overwritten_by_the_stale_answer() 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_deactivation_reaches_another_process_memory_within_one_event_delivery() -> None:
-    user = UserFactory()
+    user = make_user()
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -183,10 +205,16 @@ def test_a_deactivation_reaches_another_process_memory_within_one_event_delivery
     }
     probe = subprocess.Popen(
         [sys.executable, "-m", "contexts.auth.tests.status_probe", str(user.pk)],
-        cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
-        assert probe.stdin is not None and probe.stdout is not None
+        assert probe.stdin is not None
+        assert probe.stdout is not None
 
         def ask(command: str) -> str:
             probe.stdin.write(command + "\n")  # type: ignore[union-attr]
@@ -195,11 +223,15 @@ def test_a_deactivation_reaches_another_process_memory_within_one_event_delivery
 
         first = probe.stdout.readline().strip()
         if not first:
-            pytest.fail(f"the probe process died: {probe.stderr.read()[-3000:] if probe.stderr else ''}")
+            pytest.fail(
+                f"the probe process died: {probe.stderr.read()[-3000:] if probe.stderr else ''}"
+            )
         assert first == "ready 1 1"  # active, held in the other process's memory
         loads_before = ask("loads")
 
-        user_deactivate(user_id=user.pk, reason="fraud")  # commits; in-process dispatch runs the handler
+        user_deactivate(
+            user_id=user.pk, reason="fraud"
+        )  # commits; in-process dispatch runs the handler
 
         deadline = time.monotonic() + 5
         while ask("memory") == "1":

@@ -10,22 +10,23 @@ from typing import Any
 
 import jwt
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from bazaar_platform.tokens import (
-    ExpiredToken,
-    InvalidToken,
-    MalformedToken,
+    ExpiredTokenError,
+    InvalidTokenError,
+    MalformedTokenError,
     TokenError,
     TokenPrincipal,
-    UnknownSigningKey,
+    UnknownSigningKeyError,
     authenticate_token,
     create_token,
     validate_and_extract,
     validate_token,
 )
-from bazaar_platform.tokens.errors import KeysUnavailable
+from bazaar_platform.tokens.errors import KeysUnavailableError
 from contexts.auth.services.keys import public_jwk
 from contexts.auth.tests import support
 
@@ -65,7 +66,8 @@ def test_valid_token_gives_principal_with_id_roles_scopes_claims() -> None:
     assert principal.roles == frozenset({"customer", "vendor"})
     assert principal.scopes == frozenset({"read", "write"})
     assert principal.claims["sub"] == str(user_id)
-    assert principal.is_authenticated and not principal.is_staff
+    assert principal.is_authenticated
+    assert not principal.is_staff
 
 
 def test_validate_and_extract_reads_the_authorization_header() -> None:
@@ -73,15 +75,15 @@ def test_validate_and_extract_reads_the_authorization_header() -> None:
     assert validate_and_extract({"Authorization": f"Bearer {token}"}) is not None
     assert validate_and_extract({}) is None
     assert validate_and_extract({"Authorization": "Token abc"}) is None
-    with pytest.raises(MalformedToken):
+    with pytest.raises(MalformedTokenError):
         validate_and_extract({"Authorization": "Bearer"})
-    with pytest.raises(MalformedToken):
+    with pytest.raises(MalformedTokenError):
         validate_and_extract({"Authorization": "Bearer a b"})
 
 
 def test_expired_token_is_refused_with_its_own_code() -> None:
     now = int(time.time())
-    with pytest.raises(ExpiredToken) as info:
+    with pytest.raises(ExpiredTokenError) as info:
         validate_token(good(iat=now - 600, exp=now - 120))
     assert info.value.code == "token_expired"
 
@@ -93,7 +95,7 @@ def test_expiry_allows_the_configured_small_leeway() -> None:
 
 def test_token_from_the_future_is_refused() -> None:
     now = int(time.time())
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidTokenError):
         validate_token(good(iat=now + 3600, exp=now + 4000))
 
 
@@ -110,10 +112,20 @@ def test_token_from_the_future_is_refused() -> None:
         {"exp": None},
         {"iat": None},
     ],
-    ids=["wrong-aud", "wrong-aud-list", "wrong-iss", "no-aud", "no-iss", "no-sub", "no-jti", "no-exp", "no-iat"],
+    ids=[
+        "wrong-aud",
+        "wrong-aud-list",
+        "wrong-iss",
+        "no-aud",
+        "no-iss",
+        "no-sub",
+        "no-jti",
+        "no-exp",
+        "no-iat",
+    ],
 )
 def test_wrong_or_missing_registered_claims_are_refused(overrides: dict[str, Any]) -> None:
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidTokenError):
         validate_token(good(**overrides))
 
 
@@ -121,7 +133,7 @@ def test_wrong_or_missing_registered_claims_are_refused(overrides: dict[str, Any
     "overrides", [{"sub": "not-a-uuid"}, {"roles": "admin"}, {"roles": [1, 2]}, {"scope": ["read"]}]
 )
 def test_claims_of_the_wrong_shape_are_refused(overrides: dict[str, Any]) -> None:
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidTokenError):
         authenticate_token(good(**overrides))
 
 
@@ -130,26 +142,26 @@ def test_tampered_payload_fails_the_signature() -> None:
     data = json.loads(base64.urlsafe_b64decode(payload + "=="))
     data["roles"] = ["admin"]
     forged = ".".join([header, b64(json.dumps(data).encode()), signature])
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidTokenError):
         validate_token(forged)
 
 
 def test_tampered_signature_is_refused() -> None:
     header, payload, signature = good().split(".")
     flipped = signature[:-4] + ("AAAA" if not signature.endswith("AAAA") else "BBBB")
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidTokenError):
         validate_token(f"{header}.{payload}.{flipped}")
 
 
 def test_token_signed_by_another_key_under_our_kid_is_refused() -> None:
     forged = create_token(support.claims(), private_key=OTHER, kid=KID)
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidTokenError):
         validate_token(forged)
 
 
 def test_unknown_kid_is_refused_after_one_reload() -> None:
     stranger = create_token(support.claims(), private_key=OTHER, kid=support.kid_of(OTHER))
-    with pytest.raises(UnknownSigningKey):
+    with pytest.raises(UnknownSigningKeyError):
         validate_token(stranger)
     assert support.JWKS_CALLS["count"] == 2  # initial load + one forced reload
 
@@ -159,20 +171,28 @@ def test_unknown_kid_reloads_are_rate_limited(settings: Any) -> None:
     validate_token(good())
     calls = support.JWKS_CALLS["count"]
     for i in range(20):
-        with pytest.raises(UnknownSigningKey):
+        with pytest.raises(UnknownSigningKeyError):
             validate_token(create_token(support.claims(), private_key=OTHER, kid=f"invented-{i}"))
     assert support.JWKS_CALLS["count"] <= calls + 1
 
 
 def test_alg_none_is_refused() -> None:
-    unsigned = jwt.encode(support.claims(), None, algorithm="none", headers={"kid": KID, "typ": "at+jwt"})
-    with pytest.raises(InvalidToken):
+    unsigned = jwt.encode(
+        support.claims(),
+        None,  # type: ignore[arg-type]
+        algorithm="none",
+        headers={"kid": KID, "typ": "at+jwt"},
+    )
+    with pytest.raises(InvalidTokenError):
         validate_token(unsigned)
     handmade = ".".join(
-        [b64(json.dumps({"alg": "none", "kid": KID, "typ": "at+jwt"}).encode()),
-         b64(json.dumps(support.claims()).encode()), ""]
+        [
+            b64(json.dumps({"alg": "none", "kid": KID, "typ": "at+jwt"}).encode()),
+            b64(json.dumps(support.claims()).encode()),
+            "",
+        ]
     )
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidTokenError):
         validate_token(handmade)
 
 
@@ -184,21 +204,25 @@ def test_algorithm_confusion_hs256_with_the_public_key_is_refused() -> None:
     import hmac
 
     mac = hmac.new(support.public_pem(KEY), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidTokenError):
         validate_token(f"{header}.{payload}.{b64(mac)}")
 
 
 def test_a_kid_published_for_another_algorithm_is_refused(settings: Any) -> None:
     settings.BAZAAR_TOKENS = {**settings.BAZAAR_TOKENS, "ALGORITHMS": ["RS256", "PS256"]}
-    token = jwt.encode(support.claims(), KEY, algorithm="PS256", headers={"kid": KID, "typ": "at+jwt"})
-    with pytest.raises(InvalidToken):
+    token = jwt.encode(
+        support.claims(), KEY, algorithm="PS256", headers={"kid": KID, "typ": "at+jwt"}
+    )
+    with pytest.raises(InvalidTokenError):
         validate_token(token)  # the published key says RS256
 
 
 def test_symmetric_keys_in_the_jwks_are_ignored() -> None:
     support.JWKS["keys"] = [{"kty": "oct", "kid": "hmac", "alg": "RS256", "k": b64(b"secret" * 6)}]
-    token = jwt.encode(support.claims(), "secret" * 6, algorithm="HS256", headers={"kid": "hmac", "typ": "at+jwt"})
-    with pytest.raises(InvalidToken):
+    token = jwt.encode(
+        support.claims(), "secret" * 6, algorithm="HS256", headers={"kid": "hmac", "typ": "at+jwt"}
+    )
+    with pytest.raises(InvalidTokenError):
         validate_token(token)
 
 
@@ -209,27 +233,48 @@ def test_tokens_that_are_not_access_tokens_are_refused(typ: str | None) -> None:
         headers["typ"] = typ
     token = jwt.encode(support.claims(), KEY, algorithm="RS256", headers=headers)
     if typ is None:  # PyJWT adds typ=JWT by default; leave it out entirely
-        token = jwt.encode(support.claims(), KEY, algorithm="RS256", headers={"kid": KID, "typ": None})
+        token = jwt.encode(
+            support.claims(), KEY, algorithm="RS256", headers={"kid": KID, "typ": None}
+        )
         assert "typ" not in jwt.get_unverified_header(token)
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidTokenError):
         validate_token(token)
 
 
 def test_crit_header_and_missing_kid_are_refused() -> None:
-    with pytest.raises(InvalidToken):
-        validate_token(jwt.encode(support.claims(), KEY, algorithm="RS256",
-                                  headers={"kid": KID, "typ": "at+jwt", "crit": ["exp"]}))
-    with pytest.raises(InvalidToken):
-        validate_token(jwt.encode(support.claims(), KEY, algorithm="RS256", headers={"typ": "at+jwt"}))
+    with pytest.raises(InvalidTokenError):
+        validate_token(
+            jwt.encode(
+                support.claims(),
+                KEY,
+                algorithm="RS256",
+                headers={"kid": KID, "typ": "at+jwt", "crit": ["exp"]},
+            )
+        )
+    with pytest.raises(InvalidTokenError):
+        validate_token(
+            jwt.encode(support.claims(), KEY, algorithm="RS256", headers={"typ": "at+jwt"})
+        )
     numeric_kid = b64(json.dumps({"alg": "RS256", "kid": 7, "typ": "at+jwt"}).encode())
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidTokenError):
         validate_token(f"{numeric_kid}.{b64(json.dumps(support.claims()).encode())}.c2ln")
 
 
 @pytest.mark.parametrize(
     "token",
-    ["", "abc", "a.b", "a.b.c.d", "....", "x.y.z", "éé.éé.éé", "a" * 9000,
-     b64(b"[1,2]") + ".e30.", b64(b'"str"') + ".e30.", b64(b"{") + ".e30.sig"],
+    [
+        "",
+        "abc",
+        "a.b",
+        "a.b.c.d",
+        "....",
+        "x.y.z",
+        "éé.éé.éé",
+        "a" * 9000,
+        b64(b"[1,2]") + ".e30.",
+        b64(b'"str"') + ".e30.",
+        b64(b"{") + ".e30.sig",
+    ],
 )
 def test_malformed_tokens_are_refused(token: str) -> None:
     with pytest.raises(TokenError):
@@ -237,13 +282,23 @@ def test_malformed_tokens_are_refused(token: str) -> None:
 
 
 def test_keys_unavailable_when_the_source_fails_and_nothing_is_cached(settings: Any) -> None:
-    settings.BAZAAR_TOKENS = {**settings.BAZAAR_TOKENS, "JWKS_SOURCE": "contexts.auth.tests.support.no_such"}
-    with pytest.raises(KeysUnavailable):
+    settings.BAZAAR_TOKENS = {
+        **settings.BAZAAR_TOKENS,
+        "JWKS_SOURCE": "contexts.auth.tests.support.no_such",
+    }
+    with pytest.raises(KeysUnavailableError):
         validate_token(good())
 
 
-@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.text(max_size=300), st.binary(max_size=300).map(lambda b: b64(b) + "." + b64(b) + "." + b64(b))))
+@hsettings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        st.binary(max_size=300).map(lambda b: b64(b) + "." + b64(b) + "." + b64(b)),
+    )
+)
 def test_fuzz_never_raises_anything_but_token_errors(token: str) -> None:
     try:
         validate_token(token)
