@@ -306,3 +306,38 @@ def test_fuzz_never_raises_anything_but_token_errors(token: str) -> None:
         pass
     else:  # pragma: no cover - would be a forged acceptance
         pytest.fail(f"accepted garbage: {token!r}")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"exp": "9999999999"},
+        {"iat": True},
+        {"nbf": int(time.time()) + 3600},
+        {"jti": 5},
+        {"aud": [7]},
+    ],
+    ids=["exp-string", "iat-bool", "nbf-future", "jti-int", "aud-int-list"],
+)
+def test_registered_claims_must_have_their_types(overrides: dict[str, Any]) -> None:
+    with pytest.raises(InvalidTokenError):
+        validate_token(good(**overrides))
+
+
+def test_audience_lists_and_explicit_audiences() -> None:
+    assert validate_token(good(aud=["other", "bazaar-api"]))["sub"]
+    assert validate_token(good(aud="reviews-api"), audience=["reviews-api"])["sub"]
+    with pytest.raises(InvalidTokenError):
+        validate_token(good(aud="bazaar-api"), audience="reviews-api")
+
+
+@pytest.mark.parametrize("mangle", ["pad", "plus", "space"])
+def test_non_canonical_encodings_are_malformed(mangle: str) -> None:
+    header, payload, signature = good().split(".")
+    variants = {
+        "pad": f"{header}=.{payload}.{signature}",
+        "plus": f"{header}.{payload}.{signature[:-1]}+",
+        "space": f"{header}.{payload} .{signature}",
+    }
+    with pytest.raises(MalformedTokenError):
+        validate_token(variants[mangle])
