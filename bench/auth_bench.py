@@ -148,7 +148,7 @@ def render(rows: list[tuple[str, float, str]], command: str) -> str:
         target = TARGETS_US.get(kind)
         met = "" if target is None else ("yes" if value < target else "**no**")
         target_text = "" if target is None else f"< {target:g}"
-        lines.append(f"| {name} | {value:,.2f} | {value / baseline:.3f}x | {target_text} | {met} |")
+        lines.append(f"| {name} | {value:,.2f} | {value / baseline:.4f}x | {target_text} | {met} |")
     lines += [
         "",
         "Notes:",

@@ -18,7 +18,6 @@ def _say(*parts: object, flush: bool = True) -> None:
 
 
 def main() -> None:
-    import config  # noqa: F401 - puts platform/ on sys.path
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
