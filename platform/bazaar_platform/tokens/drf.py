@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -59,3 +60,13 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return f'Bearer realm="{self.realm}"'
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the scheme in the OpenAPI schema (drf-spectacular finds it by subclassing)."""
+
+    target_class = "bazaar_platform.tokens.drf.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RS256, typ at+jwt)"}
