@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from bazaar_platform.tokens import jwks as jwks_module
@@ -16,6 +16,7 @@ from contexts.auth.services.keys import forget_decrypted_keys
 from contexts.auth.services.tokens import session_start
 from contexts.auth.tests import support
 from contexts.auth.tests.factories import make_user
+from contexts.auth.tests.support import clear_cache
 
 
 @pytest.fixture(autouse=True)
@@ -25,12 +26,19 @@ def _auth_test_env(settings: Any) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AUTH_SIGNING_KEY_PEM = support.pem(support.rsa_key("configured"))
     settings.AUTH_SIGNING_KEY_FILE = ""
-    cache.clear()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:  # parallel workers share the Redis database: one key prefix each
+        default = settings.CACHES["default"]
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {**default, "KEY_PREFIX": f"{default.get('KEY_PREFIX', '')}-{worker}"},
+        }
+    clear_cache()
     jwks_module.reset_process_state()
     status_cache().forget_locally(None)
     forget_decrypted_keys()
     yield
-    cache.clear()
+    clear_cache()
     jwks_module.reset_process_state()
     status_cache().forget_locally(None)
 

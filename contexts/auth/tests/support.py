@@ -16,6 +16,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
+from django.core.cache import cache as django_cache
 
 from contexts.auth.services.keys import public_jwk
 
@@ -129,3 +130,12 @@ def switchable_loader(*, user_id: uuid.UUID) -> Any:
     if hook is not None:
         hook(user_id)
     return result
+
+
+def clear_cache() -> None:
+    """Empty this test session's cache keys only (django-redis: by prefix; else all)."""
+    delete_pattern = getattr(django_cache, "delete_pattern", None)
+    if delete_pattern is not None:
+        delete_pattern("*")
+    else:
+        django_cache.clear()

@@ -20,6 +20,7 @@ from contexts.auth.services import keys
 from contexts.auth.services.tokens import access_token_issue
 from contexts.auth.tasks import rotate_signing_key_if_due
 from contexts.auth.tests import support
+from contexts.auth.tests.support import clear_cache
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -216,7 +217,7 @@ def test_verifier_fetches_the_jwks_over_http_when_configured(
             "JWKS_SOURCE": "",
             "JWKS_URL": f"{base}/.well-known/jwks.json",
         }
-        cache.clear()
+        clear_cache()
         assert authenticate_token(token).claims["jti"]
         assert authenticate_token(token).claims["jti"]
     hits: list[str] = handler.hits  # type: ignore[attr-defined]
@@ -234,6 +235,6 @@ def test_stale_keys_are_kept_when_the_source_fails(settings: Any, user_factory: 
         }
         assert authenticate_token(token).claims["sub"]
     # The JWKS server is gone, the shared copy too, and the memory copy is past its TTL.
-    cache.clear()
+    clear_cache()
     jwks_module._cache._fresh_until = 0.0
     assert authenticate_token(token).claims["sub"]  # stale-if-error keeps verifying

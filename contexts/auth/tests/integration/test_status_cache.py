@@ -35,6 +35,7 @@ from contexts.auth.services.accounts import (
 from contexts.auth.services.tokens import session_start
 from contexts.auth.tests import support
 from contexts.auth.tests.factories import make_user
+from contexts.auth.tests.support import clear_cache
 
 pytestmark = [pytest.mark.integration]
 
@@ -116,7 +117,7 @@ def test_stale_memory_is_served_when_redis_and_the_facade_both_fail() -> None:
     token = token_for(user)
     assert call(ShopApi, token).status_code == 200
     support.LOADER_STATE["fail"] = True
-    cache.clear()  # Redis lost the entry
+    clear_cache()  # Redis lost the entry
     status_cache()._memory[user.pk] = (
         0.0,
         *status_cache()._memory[user.pk][1:],
@@ -196,11 +197,14 @@ def test_an_invalidation_during_a_load_is_not_overwritten_by_the_stale_answer() 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_deactivation_reaches_another_process_memory_within_one_event_delivery() -> None:
+def test_a_deactivation_reaches_another_process_memory_within_one_event_delivery(
+    settings: Any,
+) -> None:
     user = make_user()
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
+        "CACHE_KEY_PREFIX": str(settings.CACHES["default"].get("KEY_PREFIX", "")),
         "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'platform'}",
     }
     probe = subprocess.Popen(
