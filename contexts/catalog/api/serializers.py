@@ -196,3 +196,85 @@ class ProductDetailOutput(serializers.Serializer[ProductDetail]):
     def get_variant_attributes(self, detail: ProductDetail) -> Any:
         variant_scoped = [a for a in detail.attributes if a.scope == Attribute.Scope.VARIANT]
         return [VariantAttributeOutput(a).data for a in variant_scoped]
+
+
+MAX_VARIANTS_PER_REQUEST = 200
+
+# --- staff writes -----------------------------------------------------------------
+# Shapes only: the services check references, attribute types and uniqueness.
+
+
+class VariantInput(serializers.Serializer[Any]):
+    sku = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    attributes = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class ProductCreateInput(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=220, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    brand_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    category_id = serializers.UUIDField()
+    product_type_id = serializers.UUIDField()
+    attributes = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
+    variants = VariantInput(many=True, required=False, default=list)
+
+    def validate_variants(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > MAX_VARIANTS_PER_REQUEST:
+            raise serializers.ValidationError(
+                f"At most {MAX_VARIANTS_PER_REQUEST} variants per request."
+            )
+        return value
+
+
+class ProductUpdateInput(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200, required=False)
+    slug = serializers.SlugField(max_length=220, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    brand_id = serializers.UUIDField(required=False, allow_null=True)
+    category_id = serializers.UUIDField(required=False)
+    attributes = serializers.DictField(child=serializers.JSONField(), required=False)
+
+
+class ProductsMergeInput(serializers.Serializer[Any]):
+    target_product_id = serializers.UUIDField()
+    duplicate_product_ids = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=50
+    )
+
+
+class StaffVariantOutput(serializers.Serializer[Variant]):
+    id = serializers.UUIDField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    attributes = serializers.DictField(child=serializers.JSONField())
+    is_active = serializers.BooleanField()
+
+
+class StaffProductOutput(serializers.Serializer[Product]):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    status = serializers.ChoiceField(choices=Product.Status.choices)
+    description = serializers.CharField()
+    brand_id = serializers.UUIDField(allow_null=True)
+    category_id = serializers.UUIDField()
+    product_type_id = serializers.UUIDField()
+    attributes = serializers.DictField(child=serializers.JSONField())
+    proposed_by_vendor_id = serializers.UUIDField(allow_null=True)
+    merged_into_id = serializers.UUIDField(allow_null=True)
+    published_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+    variants = serializers.SerializerMethodField()
+
+    @extend_schema_field(StaffVariantOutput(many=True))
+    def get_variants(self, product: Product) -> list[Any]:
+        return [StaffVariantOutput(v).data for v in product.variants.order_by("position", "sku")]
+
+
+class MergeOutput(serializers.Serializer[Any]):
+    target_product_id = serializers.UUIDField()
+    merged_product_ids = serializers.ListField(child=serializers.UUIDField())
+    variant_id_map = serializers.DictField(child=serializers.UUIDField())

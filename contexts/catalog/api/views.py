@@ -7,6 +7,7 @@ response carries ``ETag`` and ``Last-Modified`` and answers conditional GETs wit
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from django.db.models import QuerySet
@@ -19,14 +20,21 @@ from rest_framework.response import Response
 
 from bazaar_platform.api.errors import NotFoundError
 from bazaar_platform.api.views import BazaarAPIView, BazaarListAPIView
-from contexts.catalog import selectors
+from bazaar_platform.tokens.permissions import IsAdmin
+from contexts.catalog import selectors, services
 from contexts.catalog.api.conditional import conditional
 from contexts.catalog.api.serializers import (
     BrandOutput,
     CategoryNodeOutput,
+    MergeOutput,
+    ProductCreateInput,
     ProductDetailOutput,
     ProductListItemOutput,
     ProductListQuery,
+    ProductsMergeInput,
+    ProductUpdateInput,
+    StaffProductOutput,
+    VariantInput,
 )
 from contexts.catalog.models import Brand, Product
 
@@ -155,3 +163,109 @@ class ProductDetailApi(BazaarAPIView):
             )
         data = ProductDetailOutput(detail).data
         return conditional(request, Response(data), last_modified=detail.last_modified)
+
+
+# --- staff writes (role "admin") ---------------------------------------------------------
+
+
+class _StaffApi(BazaarAPIView):
+    permission_classes = (IsAdmin,)
+
+
+def _staff_product(product_id: uuid.UUID, status_code: int = status.HTTP_200_OK) -> Response:
+    product = selectors.product_get(product_id=product_id)
+    return Response(StaffProductOutput(product).data, status=status_code)
+
+
+class ProductCreateApi(_StaffApi):
+    """Staff: create a draft product (with its variants)."""
+
+    @extend_schema(
+        operation_id="catalog_staff_product_create",
+        summary="Create a draft product",
+        request=ProductCreateInput,
+        responses={201: StaffProductOutput},
+    )
+    def post(self, request: Request) -> Response:
+        data = ProductCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = dict(data.validated_data)
+        variants = [services.VariantInput(**v) for v in params.pop("variants")]
+        product = services.product_create(**params, variants=variants)
+        return _staff_product(product.pk, status.HTTP_201_CREATED)
+
+
+class ProductUpdateApi(_StaffApi):
+    """Staff: edit a product (only the fields sent)."""
+
+    @extend_schema(
+        operation_id="catalog_staff_product_update",
+        summary="Edit a product",
+        request=ProductUpdateInput,
+        responses={200: StaffProductOutput},
+    )
+    def patch(self, request: Request, product_id: uuid.UUID) -> Response:
+        data = ProductUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.product_update(product_id=product_id, **data.validated_data)
+        return _staff_product(product_id)
+
+
+class ProductPublishApi(_StaffApi):
+    """Staff: publish a draft or unpublished product."""
+
+    @extend_schema(
+        operation_id="catalog_staff_product_publish",
+        summary="Publish a product",
+        request=None,
+        responses={200: StaffProductOutput},
+    )
+    def post(self, request: Request, product_id: uuid.UUID) -> Response:
+        services.product_publish(product_id=product_id)
+        return _staff_product(product_id)
+
+
+class ProductUnpublishApi(_StaffApi):
+    """Staff: take a published product off the catalogue."""
+
+    @extend_schema(
+        operation_id="catalog_staff_product_unpublish",
+        summary="Unpublish a product",
+        request=None,
+        responses={200: StaffProductOutput},
+    )
+    def post(self, request: Request, product_id: uuid.UUID) -> Response:
+        services.product_unpublish(product_id=product_id)
+        return _staff_product(product_id)
+
+
+class VariantCreateApi(_StaffApi):
+    """Staff: add a variant to a product."""
+
+    @extend_schema(
+        operation_id="catalog_staff_variant_create",
+        summary="Add a variant",
+        request=VariantInput,
+        responses={201: StaffProductOutput},
+    )
+    def post(self, request: Request, product_id: uuid.UUID) -> Response:
+        data = VariantInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.variant_create(product_id=product_id, **data.validated_data)
+        return _staff_product(product_id, status.HTTP_201_CREATED)
+
+
+class ProductsMergeApi(_StaffApi):
+    """Staff: merge duplicate products into one."""
+
+    @extend_schema(
+        operation_id="catalog_staff_products_merge",
+        summary="Merge duplicates into a target product",
+        request=ProductsMergeInput,
+        responses={200: MergeOutput},
+    )
+    def post(self, request: Request) -> Response:
+        data = ProductsMergeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.products_merge(**data.validated_data)
+        return Response(MergeOutput(result).data)
