@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     # bounded contexts
     "contexts.auth.apps.AuthContextConfig",
     "contexts.catalog.apps.CatalogConfig",
+    "contexts.notifications.apps.NotificationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -389,3 +390,29 @@ CELERY_BEAT_SCHEDULE["auth-rotate-signing-key-if-due"] = {
 CATALOG_IMAGE_MAX_BYTES: int = env.int("CATALOG_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
 CATALOG_IMAGE_MAX_PIXELS: int = env.int("CATALOG_IMAGE_MAX_PIXELS", default=40_000_000)
 CATALOG_THUMBNAIL_SIZE: int = env.int("CATALOG_THUMBNAIL_SIZE", default=400)
+
+# --- notifications (contexts/notifications) -------------------------------------
+# SMS_BACKEND (above) picks the SMS provider: "console" prints, "twilio" calls
+# Twilio's Messages API with plain HTTP (base URL configurable for tests/proxies).
+TWILIO_ACCOUNT_SID: str = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN: str = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER: str = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE_URL: str = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+TWILIO_TIMEOUT_SECONDS: float = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# Delivery tasks: attempts per delivery, then the exponential backoff
+# base * 2^(attempt-1) seconds, capped.
+NOTIFICATIONS_MAX_ATTEMPTS: int = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_RETRY_BACKOFF_SECONDS: float = env.float(
+    "NOTIFICATIONS_RETRY_BACKOFF_SECONDS", default=30.0
+)
+NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS: float = env.float(
+    "NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS", default=3600.0
+)
+# An SMS longer than this many segments (153 GSM-7 / 67 UCS-2 characters each) is refused.
+NOTIFICATIONS_SMS_MAX_SEGMENTS: int = env.int("NOTIFICATIONS_SMS_MAX_SEGMENTS", default=6)
+# Websocket frames from clients larger than this are refused (error frame, close 1009).
+NOTIFICATIONS_WS_MAX_FRAME_BYTES: int = env.int("NOTIFICATIONS_WS_MAX_FRAME_BYTES", default=4096)
+CELERY_BEAT_SCHEDULE["notifications-resend-stuck"] = {
+    "task": "notifications.resend_stuck",
+    "schedule": 300.0,  # pending deliveries whose task was lost are enqueued again
+}
