@@ -408,6 +408,8 @@ NOTIFICATIONS_RETRY_BACKOFF_SECONDS: float = env.float(
 NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS: float = env.float(
     "NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS", default=3600.0
 )
+# Celery queue of the delivery tasks (the Compose worker consumes "default").
+NOTIFICATIONS_TASK_QUEUE: str = env.str("NOTIFICATIONS_TASK_QUEUE", default="default")
 # An SMS longer than this many segments (153 GSM-7 / 67 UCS-2 characters each) is refused.
 NOTIFICATIONS_SMS_MAX_SEGMENTS: int = env.int("NOTIFICATIONS_SMS_MAX_SEGMENTS", default=6)
 # Websocket frames from clients larger than this are refused (error frame, close 1009).

@@ -17,7 +17,10 @@ from contexts.notifications.services.messages import DELIVER_TASK
 
 @shared_task(bind=True, name=DELIVER_TASK, acks_late=True, max_retries=None, ignore_result=True)
 def deliver(self: Task, delivery_id: str) -> str:
-    result = delivery_attempt(delivery_id=UUID(delivery_id))
+    # Eagerly run tasks (embedded profile) are retried at once by Celery: no waiting.
+    result = delivery_attempt(
+        delivery_id=UUID(delivery_id), respect_schedule=not self.request.is_eager
+    )
     if result.retry_in is not None:
         raise self.retry(countdown=result.retry_in)
     return result.status

@@ -97,8 +97,11 @@ def _provider_name(channel: str) -> str:
     return "channels" if channel == Channel.IN_APP else "email"
 
 
-def delivery_attempt(*, delivery_id: UUID) -> AttemptResult:
-    """Try ``delivery_id`` once (if it is pending and due) and log the attempt."""
+def delivery_attempt(*, delivery_id: UUID, respect_schedule: bool = True) -> AttemptResult:
+    """Try ``delivery_id`` once (if it is pending and due) and log the attempt.
+
+    ``respect_schedule=False`` (eager tasks, which Celery retries immediately) tries
+    even when the backoff has not elapsed yet."""
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(of=("self",))
@@ -111,8 +114,10 @@ def delivery_attempt(*, delivery_id: UUID) -> AttemptResult:
         if delivery.status != Delivery.Status.PENDING:
             return AttemptResult(delivery.status)
         now = timezone.now()
-        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now + timedelta(
-            seconds=1
+        if (
+            respect_schedule
+            and delivery.next_attempt_at is not None
+            and delivery.next_attempt_at > now + timedelta(seconds=1)
         ):
             # A retry is already scheduled for later (this is a duplicate or a sweep).
             return AttemptResult("not_due")

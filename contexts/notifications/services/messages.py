@@ -355,6 +355,6 @@ def enqueue_deliveries(delivery_ids: Iterable[UUID]) -> None:
     task = current_app.tasks[DELIVER_TASK]
     for delivery_id in delivery_ids:
         try:
-            task.apply_async(args=(str(delivery_id),))
+            task.apply_async(args=(str(delivery_id),), queue=settings.NOTIFICATIONS_TASK_QUEUE)
         except Exception:
             log.warning("notification_enqueue_failed", delivery_id=str(delivery_id), exc_info=True)
