@@ -79,7 +79,9 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         self.user_id = UUID(str(user.user_id))
         self.expires_at = float(claims.get("exp", 0))
         if not await database_sync_to_async(_still_active)(self.user_id):
-            await self.accept()
+            # Accept (echoing the subprotocol, or browsers drop the socket with 1006)
+            # so the client sees why: 4401.
+            await self.accept(subprotocol=self.scope.get("accept_subprotocol"))
             await self._shut(CLOSE_UNAUTHORIZED, "account_inactive")
             return
         self.group = user_group(self.user_id)

@@ -49,7 +49,9 @@ class FakeTwilio:
         expected_path = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
         if path != expected_path:
             return self.error(404, 20404, f"The requested resource {path} was not found")
-        expected_auth = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
+        expected_auth = (
+            "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
+        )
         if auth != expected_auth:
             return self.error(401, 20003, "Authenticate")
         if self.fail_next > 0:

@@ -86,8 +86,11 @@ def test_email_over_real_smtp(smtp, django_capture_on_commit_callbacks):
     received = smtp.messages[0]
     assert received["Subject"] == "Your order"
     assert received["Message-ID"] == delivery.provider_message_id
-    parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in received.walk()
-             if not p.is_multipart()}
+    parts = {
+        p.get_content_type(): p.get_payload(decode=True).decode()
+        for p in received.walk()
+        if not p.is_multipart()
+    }
     assert parts["text/plain"].strip() == "Your order shipped."
     assert "<b>order</b>" in parts["text/html"]
     [attempt] = _attempts(delivery)
@@ -200,7 +203,9 @@ def test_console_provider_prints_the_parts():
 
 
 # --- staff retries and the sweep ----------------------------------------------------------
-def test_staff_can_retry_a_delivery_that_gave_up(settings, smtp, django_capture_on_commit_callbacks):
+def test_staff_can_retry_a_delivery_that_gave_up(
+    settings, smtp, django_capture_on_commit_callbacks
+):
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 2
     smtp.busy_next = 2
     delivery = _deliver(django_capture_on_commit_callbacks, Channel.EMAIL, email="ada@example.com")

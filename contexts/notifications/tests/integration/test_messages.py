@@ -53,12 +53,29 @@ def _send(capture, **kwargs):
         ({"channels": ["sms"], "phone": "07700900123", "sms_body": "hi"}, "phone"),
         ({"channels": ["sms"], "phone": PHONE}, "sms_body"),
         ({"channels": ["sms"], "email": "a@example.com", "sms_body": "hi"}, "phone"),
-        ({"channels": ["in_app"], "email": "a@example.com", "in_app_body": "x"}, "recipient_user_id"),
-        ({"channels": ["email"], "email": "not-an-address", "email_subject": "s", "email_body": "b"}, "email"),
-        ({"channels": ["email"], "email": "a@example.com", "email_body": "<p>b</p>"}, "email_subject"),
+        (
+            {"channels": ["in_app"], "email": "a@example.com", "in_app_body": "x"},
+            "recipient_user_id",
+        ),
+        (
+            {
+                "channels": ["email"],
+                "email": "not-an-address",
+                "email_subject": "s",
+                "email_body": "b",
+            },
+            "email",
+        ),
+        (
+            {"channels": ["email"], "email": "a@example.com", "email_body": "<p>b</p>"},
+            "email_subject",
+        ),
         ({"channels": ["sms"], "phone": PHONE, "sms_body": "hi", "category": "gossip"}, "category"),
         ({"channels": ["sms"], "phone": PHONE, "sms_body": "hi", "kind": "Bad Kind!"}, "kind"),
-        ({"channels": ["sms"], "phone": PHONE, "sms_body": "hi", "link": "javascript:alert(1)"}, "link"),
+        (
+            {"channels": ["sms"], "phone": PHONE, "sms_body": "hi", "link": "javascript:alert(1)"},
+            "link",
+        ),
         ({"channels": ["sms"], "phone": PHONE, "sms_body": "ж" * 500}, "sms_body"),
     ],
 )
@@ -80,7 +97,7 @@ def test_a_message_goes_out_on_every_channel_it_names(django_capture_on_commit_c
         email=email,
         phone=PHONE,
         sms_body="Your parcel is on its way.",
-        in_app_body='<p>Parcel <b>shipped</b><script>steal()</script></p>',
+        in_app_body="<p>Parcel <b>shipped</b><script>steal()</script></p>",
         email_subject="Shipped",
         email_body="<h1>Shipped</h1><p>Your parcel is on its way.</p>",
         kind="order_shipped",
@@ -111,8 +128,11 @@ def test_the_command_round_trips_through_json():
         message_id=uuid.uuid4(), channels=["sms"], phone=PHONE, sms_body="hi", kind="x"
     )
     restored = SendRequested.model_validate(
-        {**json.loads(json.dumps(event.to_message()))["payload"], "event_id": str(event.event_id),
-         "occurred_at": event.occurred_at.isoformat()}
+        {
+            **json.loads(json.dumps(event.to_message()))["payload"],
+            "event_id": str(event.event_id),
+            "occurred_at": event.occurred_at.isoformat(),
+        }
     )
     assert restored == event
 
@@ -162,7 +182,9 @@ def test_one_bad_command_is_recorded_and_does_not_block_the_others(
     user_id = make_user()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         # Published straight to the bus (another producer, no facade validation).
-        publish(SendRequested(message_id=uuid.uuid4(), channels=["sms"], phone="12345", sms_body="x"))
+        publish(
+            SendRequested(message_id=uuid.uuid4(), channels=["sms"], phone="12345", sms_body="x")
+        )
         publish(SendRequested(message_id=uuid.uuid4(), channels=["pigeon"], email="a@example.com"))
         publish(SendRequested(message_id=uuid.uuid4(), channels=["in_app"], in_app_body="<p>x</p>"))
         publish(
@@ -202,9 +224,7 @@ def test_a_body_that_sanitises_to_nothing_is_rejected(django_capture_on_commit_c
 def test_preferences_decide_channels_but_never_for_security(django_capture_on_commit_callbacks):
     user_id = make_user()
     email = profile_email(user_id)
-    preferences_update(
-        user_id=user_id, channels={"account": {"email": False}}, phone=PHONE
-    )
+    preferences_update(user_id=user_id, channels={"account": {"email": False}}, phone=PHONE)
     # A stray stored row cannot switch security off either (the API refuses to write one).
     ChannelPreference.objects.create(
         user_id=user_id, category=Category.SECURITY, channel=Channel.EMAIL, enabled=False
@@ -262,8 +282,14 @@ def test_missing_addresses_and_template_errors_fail_only_their_channel(
             render_errors={Channel.SMS: "TemplateSyntaxError: boom"},
         )
     deliveries = {d.channel: d for d in notification.deliveries.all()}
-    assert (deliveries["email"].status, deliveries["email"].status_reason) == ("skipped", "no_address")
-    assert (deliveries["sms"].status, deliveries["sms"].status_reason) == ("failed", "template_error")
+    assert (deliveries["email"].status, deliveries["email"].status_reason) == (
+        "skipped",
+        "no_address",
+    )
+    assert (deliveries["sms"].status, deliveries["sms"].status_reason) == (
+        "failed",
+        "template_error",
+    )
     assert deliveries["sms"].last_error == "TemplateSyntaxError: boom"
     assert deliveries["in_app"].status == "sent"
 

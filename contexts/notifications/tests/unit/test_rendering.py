@@ -99,9 +99,7 @@ def broken_templates(settings, tmp_path):
 
 
 def test_a_failing_channel_is_reported_and_the_others_still_render(broken_templates):
-    rendered = render_kind(
-        kind=broken_templates, channels=ALL, context={"name": "Bo"}, locale="en"
-    )
+    rendered = render_kind(kind=broken_templates, channels=ALL, context={"name": "Bo"}, locale="en")
     assert set(rendered.errors) == {Channel.EMAIL, Channel.SMS}
     assert "TemplateDoesNotExist" in rendered.errors[Channel.EMAIL]
     assert "TemplateSyntaxError" in rendered.errors[Channel.SMS]
