@@ -418,3 +418,9 @@ CELERY_BEAT_SCHEDULE["notifications-resend-stuck"] = {
     "task": "notifications.resend_stuck",
     "schedule": 300.0,  # pending deliveries whose task was lost are enqueued again
 }
+# Websockets: redis-py 8 made socket_timeout default to 5 s, which aborts
+# channels-redis's blocking 5 s BZPOPMIN and kills an idle consumer (and its socket)
+# every ~5 s (django/channels_redis#422). Reads on the layer's connections may take
+# longer than the blocking pop; a dead connection still fails after this timeout.
+if CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer":
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": REDIS_URL, "socket_timeout": 15}]

@@ -227,3 +227,17 @@ async def test_an_inactive_account_cannot_open_a_socket():
     await _deactivate(user_id)
     socket = await _open(token)  # the token itself is still unexpired
     assert await _closed_with(socket) == 4401
+
+
+async def test_an_idle_socket_survives_the_channel_layers_blocking_read():
+    # redis-py 8 made socket_timeout default to 5 s, which aborted channels-redis's
+    # blocking 5 s BZPOPMIN and killed an idle consumer every ~5 s (channels_redis#422);
+    # the layer's hosts carry a longer socket_timeout (config/settings.py).
+    user_id, token = await _user()
+    socket = await _open(token)
+    await _hello(socket)
+    assert await socket.receive_nothing(timeout=12, interval=0.5)
+    await sync_to_async(_send_in_app)(user_id, "<p>still here</p>")
+    message = await socket.receive_json_from(timeout=5)
+    assert message["notification"]["body_html"] == "<p>still here</p>"
+    await socket.disconnect()
