@@ -99,7 +99,7 @@ class StripeGateway:
             self.client.v1.checkout.sessions.create,
             params=params,
             options={"idempotency_key": request.idempotency_key},
-        )
+        ).to_dict()
         if not session.get("url"):
             raise GatewayRejectedError("Stripe returned a checkout session without a URL.")
         return CheckoutSession(session_id=session["id"], url=session["url"])
@@ -114,7 +114,7 @@ class StripeGateway:
         try:
             event = stripe_sdk.Webhook.construct_event(
                 body, header, self.webhook_secret, tolerance=tolerance
-            )
+            ).to_dict()
         except stripe_sdk.SignatureVerificationError as exc:
             stale = "tolerance" in str(exc)
             raise WebhookVerificationError(
@@ -143,7 +143,9 @@ class StripeGateway:
     def refund(self, request: RefundRequest) -> RefundResult:
         payment_intent = request.gateway_payment_id
         if not payment_intent:
-            session = _call(self.client.v1.checkout.sessions.retrieve, request.session_id)
+            session = _call(
+                self.client.v1.checkout.sessions.retrieve, request.session_id
+            ).to_dict()
             payment_intent = _id_of(session.get("payment_intent"))
         if not payment_intent:
             raise GatewayRejectedError("The Stripe checkout session has no payment to refund.")
@@ -156,7 +158,7 @@ class StripeGateway:
                 "metadata": {"refund_id": str(request.refund_id), "reason": request.reason[:500]},
             },
             options={"idempotency_key": request.idempotency_key},
-        )
+        ).to_dict()
         status = str(refund.get("status", ""))
         mapped = (
             "succeeded"
