@@ -42,7 +42,6 @@ def _payments_settings(settings: Any) -> Iterator[None]:
     settings.PAYMENTS_SANDBOX_ENABLED = True
     settings.PAYMENTS_SANDBOX_WEBHOOK_SECRET = ""
     settings.PAYMENTS_SANDBOX_WEBHOOK_URL = ""
-    settings.SITE_URL = "http://testserver"
     settings.STRIPE_SECRET_KEY = ""
     settings.STRIPE_WEBHOOK_SECRET = ""
     settings.CELERY_TASK_ALWAYS_EAGER = True
@@ -154,7 +153,9 @@ def post_stripe_webhook(api: APIClient, payload: str, header: str | None) -> Any
 
 
 @pytest.fixture
-def login(api: APIClient) -> Callable[..., dict[str, str]]:
+def login(
+    api: APIClient, django_capture_on_commit_callbacks: Any
+) -> Callable[..., dict[str, str]]:
     """Create an account through the auth facade and log in through the auth API.
 
     Returns the Authorization header. ``verify=True`` follows the e-mailed
@@ -164,7 +165,10 @@ def login(api: APIClient) -> Callable[..., dict[str, str]]:
     def make(email: str, *, roles: tuple[str, ...] = (), verify: bool = False) -> dict[str, str]:
         password = "payments-test-Password-1"
         sent_before = len(mail.outbox)
-        user_id = auth.user_create_or_get(email=email, full_name="Test User", password=password)
+        with django_capture_on_commit_callbacks(execute=True):  # the e-mail goes after commit
+            user_id = auth.user_create_or_get(
+                email=email, full_name="Test User", password=password
+            )
         for role in roles:
             auth.role_grant(user_id=user_id, role=role)
         if verify:

@@ -14,14 +14,16 @@ from contexts.payments.tests.conftest import link
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
-def test_a_link_points_at_the_sandbox_hosted_page():
+def test_a_link_points_at_the_sandbox_hosted_page(settings):
     reference = uuid.uuid4()
     result = link(reference_id=reference, amount_minor=2900, currency="eur")
     assert result.status == "pending"
     assert result.gateway == "sandbox"
     assert (result.amount_minor, result.currency) == (2900, "EUR")
     payment = Payment.objects.get(pk=result.payment_id)
-    assert result.url == f"http://testserver/api/v1/payments/sandbox/{payment.gateway_session_id}"
+    assert result.url == (
+        f"{settings.SITE_URL}/api/v1/payments/sandbox/{payment.gateway_session_id}"
+    )
     checkout = SandboxCheckout.objects.get(pk=payment.gateway_session_id)
     assert checkout.client_reference_id == str(result.payment_id)
     assert (checkout.amount_minor, checkout.currency) == (2900, "EUR")
