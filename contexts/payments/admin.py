@@ -14,6 +14,7 @@ from contexts.payments.models import (
     Refund,
     SandboxAccount,
     SandboxCheckout,
+    SandboxRefund,
     WebhookEvent,
 )
 from contexts.payments.services import sandbox
@@ -140,3 +141,9 @@ class SandboxAccountAdmin(ReadOnlyAdmin):
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet[SandboxAccount]) -> None:
         sandbox.sandbox_secret_rotate()
         self.message_user(request, "The sandbox signing secret was rotated.", messages.SUCCESS)
+
+
+@admin.register(SandboxRefund)
+class SandboxRefundAdmin(ReadOnlyAdmin):
+    list_display = ("id", "payment_reference", "amount_minor", "created_at")
+    search_fields = ("id", "payment_reference")
