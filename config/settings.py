@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "bazaar_platform.events.apps.EventsConfig",
     # bounded contexts
     "contexts.auth.apps.AuthContextConfig",
+    "contexts.catalog.apps.CatalogConfig",
     "contexts.payments.apps.PaymentsConfig",
 ]
 
@@ -382,6 +383,13 @@ CELERY_BEAT_SCHEDULE["auth-rotate-signing-key-if-due"] = {
     "task": "auth.rotate_signing_key_if_due",
     "schedule": 6 * 3600.0,  # checked 4x a day; rotates once the key is older than the period
 }
+
+# --- catalogue (contexts/catalog) ---------------------------------------------
+# Product image uploads: bytes accepted (an HTTP upload is also bound by
+# API_MAX_BODY_BYTES), pixels accepted (decompression bombs), thumbnail bounding box.
+CATALOG_IMAGE_MAX_BYTES: int = env.int("CATALOG_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
+CATALOG_IMAGE_MAX_PIXELS: int = env.int("CATALOG_IMAGE_MAX_PIXELS", default=40_000_000)
+CATALOG_THUMBNAIL_SIZE: int = env.int("CATALOG_THUMBNAIL_SIZE", default=400)
 
 
 # === Payments (contexts/payments) ============================================
