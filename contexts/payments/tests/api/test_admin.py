@@ -48,6 +48,9 @@ def test_every_payments_admin_page_renders(staff, api):
     assert detail.status_code == 200
     assert b"29.00 EUR" in staff.get("/admin/payments/payment/").content
     assert staff.get("/admin/payments/payment/add/").status_code == 403
+    account = staff.get("/admin/payments/sandboxaccount/1/change/")
+    assert account.status_code == 200
+    assert sandbox.sandbox_webhook_secret().encode() not in account.content
 
 
 @pytest.mark.broker
