@@ -24,11 +24,11 @@ from contexts.payments.services.money import money_format
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Every field shown read-only (listing the fields also spares Django building a form)."""
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         exclude = set(self.exclude or ())
         return [f.name for f in self.model._meta.concrete_fields if f.name not in exclude]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return self.get_fields(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
