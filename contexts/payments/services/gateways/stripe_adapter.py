@@ -222,6 +222,7 @@ def _notification(event_id: str, event_type: str, obj: Any, timestamp: int) -> W
             kind=kind,
             signature_timestamp=timestamp,
             gateway_refund_id=str(obj.get("id") or ""),
+            refund_ref=str((obj.get("metadata") or {}).get("refund_id") or ""),
             gateway_payment_id=_id_of(obj.get("payment_intent")),
             reason=reason,
         )

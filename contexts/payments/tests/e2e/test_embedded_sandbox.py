@@ -1,7 +1,7 @@
 """The sandbox flow on the embedded default as a user runs it: SQLite, Celery eager,
 daphne (ASGI, where synchronous views share one thread). The tester's approval must
 reach our webhook endpoint over HTTP without deadlocking the server, and the payment
-must end up succeeded, seen through the API by the demo staff account."""
+must end up succeeded, seen through the API by a staff account."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 
+STAFF_PASSWORD = "embedded-e2e-Staff-1"
 SERVICE_VARS = {
     "DATABASE_URL",
     "REDIS_URL",
@@ -70,9 +71,9 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, di
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still loading
                 pass
             assert server.poll() is None, Path(local / "daphne.log").read_text()[-3000:]
             assert time.monotonic() < deadline, "daphne did not start"
@@ -88,7 +89,11 @@ def _payment_link(env: dict[str, str], key: str) -> tuple[str, str]:
     """Another context's call of the facade, in its own process against the same SQLite."""
     code = (
         "import uuid\n"
+        "from contexts.auth import facade as auth\n"
         "from contexts.payments import facade\n"
+        "staff = auth.user_create_or_get(email='staff@example.com', full_name='Staff',"
+        f" password={STAFF_PASSWORD!r})\n"
+        "auth.role_grant(user_id=staff, role='admin')\n"
         "link = facade.payment_link_create(purpose='order', reference_id=uuid.uuid4(),"
         " amount_minor=1234, currency='USD', description='Embedded demo',"
         f" payer_email='customer@bazaar.local', idempotency_key={key!r})\n"
@@ -128,7 +133,7 @@ def test_approval_on_the_embedded_server_pays_through_its_own_webhook(embedded):
 
         login = browser.post(
             f"{base}/api/v1/auth/login",
-            json={"email": "admin@bazaar.local", "password": "bazaar-demo-2026"},
+            json={"email": "staff@example.com", "password": STAFF_PASSWORD},
             timeout=10,
         )
         assert login.status_code == 200, login.text

@@ -269,3 +269,45 @@ def test_stripe_events_we_do_not_handle_are_acknowledged(stripe_fake, api):
     response = post_stripe_webhook(api, payload, stripe_fake.sign(payload))
     assert response.status_code == 200
     assert response.json()["data"]["status"] == "ignored"
+
+
+def test_a_refund_webhook_is_matched_by_our_id_when_the_gateway_id_is_not_recorded_yet(
+    stripe_fake, api
+):
+    result, _ = _paid(stripe_fake, api)
+    stripe_fake.refund_status = "pending"
+    refund = facade.refund_create(
+        payment_id=result.payment_id, amount_minor=1000, reason="r", idempotency_key="rf-race"
+    )
+    stored = Refund.objects.get(pk=refund.refund_id)
+    stripe_refund = stripe_fake.refunds[stored.gateway_refund_id]
+    # as if the webhook overtook the answer to our refund call
+    Refund.objects.filter(pk=stored.pk).update(gateway_refund_id="")
+    payload = stripe_fake.event("refund.updated", {**stripe_refund, "status": "succeeded"})
+    response = post_stripe_webhook(api, payload, stripe_fake.sign(payload))
+    assert response.json()["data"]["status"] == "processed"
+    stored.refresh_from_db()
+    assert (stored.status, stored.gateway_refund_id) == ("succeeded", stripe_refund["id"])
+
+
+def test_a_failed_stripe_refund_releases_the_amount(stripe_fake, api):
+    result, _ = _paid(stripe_fake, api)
+    stripe_fake.refund_status = "pending"
+    refund = facade.refund_create(
+        payment_id=result.payment_id, amount_minor=2900, reason="r", idempotency_key="rf-fail"
+    )
+    stripe_refund = stripe_fake.refunds[Refund.objects.get(pk=refund.refund_id).gateway_refund_id]
+    stripe_refund.update(status="failed", failure_reason="expired_or_canceled_card")  # at Stripe
+    payload = stripe_fake.event("refund.failed", stripe_refund)
+    assert post_stripe_webhook(api, payload, stripe_fake.sign(payload)).status_code == 200
+    stored = Refund.objects.get(pk=refund.refund_id)
+    assert (stored.status, stored.failure_reason) == ("failed", "expired_or_canceled_card")
+    payment = Payment.objects.get(pk=result.payment_id)
+    assert (payment.status, payment.refunded_minor) == ("succeeded", 0)
+    assert not outbox("payments.refund_succeeded")
+    # the amount is free again
+    stripe_fake.refund_status = "succeeded"
+    again = facade.refund_create(
+        payment_id=result.payment_id, amount_minor=2900, reason="r", idempotency_key="rf-fail-2"
+    )
+    assert again.status == "succeeded"
