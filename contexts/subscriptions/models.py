@@ -132,7 +132,9 @@ class Subscription(models.Model):
         help_text="Price per period, fixed when the plan was chosen.",
     )
     status = models.CharField(
-        max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.PENDING_PAYMENT
+        max_length=16,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.PENDING_PAYMENT,
     )
     billing_email = models.EmailField()
     current_period_start = models.DateTimeField(null=True, blank=True)

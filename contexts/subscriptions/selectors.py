@@ -35,9 +35,11 @@ def plan_price(*, plan: Plan, currency: str) -> PlanPrice | None:
 
 
 def subscription_get(*, subscription_id: UUID) -> Subscription | None:
-    return Subscription.objects.select_related("plan", "scheduled_plan").filter(
-        pk=subscription_id
-    ).first()
+    return (
+        Subscription.objects.select_related("plan", "scheduled_plan")
+        .filter(pk=subscription_id)
+        .first()
+    )
 
 
 def subscription_live_for_vendor(*, vendor_id: UUID) -> Subscription | None:
@@ -60,9 +62,7 @@ def subscription_latest_for_vendor(*, vendor_id: UUID) -> Subscription | None:
 
 
 def subscription_list_for_vendor(*, vendor_id: UUID) -> QuerySet[Subscription]:
-    return Subscription.objects.select_related("plan", "scheduled_plan").filter(
-        vendor_id=vendor_id
-    )
+    return Subscription.objects.select_related("plan", "scheduled_plan").filter(vendor_id=vendor_id)
 
 
 def charge_get(*, charge_id: UUID) -> Charge | None:
@@ -83,15 +83,15 @@ def charge_open(*, subscription_id: UUID, kind: str | None = None) -> Charge | N
 
 
 def usage_for_vendor(*, vendor_id: UUID) -> dict[str, int]:
-    return dict(
-        VendorUsage.objects.filter(vendor_id=vendor_id).values_list("resource", "count")
-    )
+    return dict(VendorUsage.objects.filter(vendor_id=vendor_id).values_list("resource", "count"))
 
 
 def subscriptions_due_for_renewal(*, before: datetime) -> QuerySet[Subscription]:
-    """Active subscriptions whose period ends before ``before`` (renewal charge time)."""
+    """Active or past-due subscriptions whose period ends before ``before`` (renewal time)."""
     return Subscription.objects.filter(
-        status=SubscriptionStatus.ACTIVE, current_period_end__lt=before
+        status__in=(SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE),
+        current_period_end__lt=before,
+        cancel_at_period_end=False,
     ).order_by("current_period_end")
 
 

@@ -44,9 +44,9 @@ def _resolver() -> Any:
 
 def membership_of(request: HttpRequest) -> Membership | None:
     """The logged-in user's vendor membership, looked up once per request."""
-    cached = getattr(request, "_bazaar_vendor_membership", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if hasattr(request, "_bazaar_vendor_membership"):
+        cached: Membership | None = request._bazaar_vendor_membership
+        return cached
     user = getattr(request, "user", None)
     membership: Membership | None = None
     if user is not None and user.is_authenticated and user.is_active:
@@ -82,7 +82,7 @@ class VendorAdminSite(admin.AdminSite):
 vendor_admin_site = VendorAdminSite(name="vendor_admin")
 
 
-class VendorScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class VendorScopedAdmin(admin.ModelAdmin):
     """A model admin that shows a vendor only its own rows.
 
     ``vendor_lookup`` is the ORM path from the model to the owning vendor's id
