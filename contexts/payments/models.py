@@ -63,9 +63,13 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ("created_at",)
-        indexes = [models.Index(fields=["purpose", "reference_id"], name="payments_purpose_ref_idx")]
+        indexes = [
+            models.Index(fields=["purpose", "reference_id"], name="payments_purpose_ref_idx")
+        ]
         constraints = [
-            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payments_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="payments_amount_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(refunded_minor__gte=0) & Q(refunded_minor__lte=F("amount_minor")),
                 name="payments_refunded_within_amount",
@@ -199,7 +203,9 @@ class Refund(models.Model):
     class Meta:
         ordering = ("created_at",)
         constraints = [
-            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payments_refund_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="payments_refund_positive"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from bazaar_platform.api.errors import ApplicationError, ConflictError, NotFoundError
 from bazaar_platform.events import publish
+from contexts.payments import facade as payments
 from contexts.subscriptions.events import (
     PlanChanged,
     SubscriptionExpired,
@@ -114,8 +115,6 @@ def charge_checkout(
     Raises the payments context's ``PaymentGatewayUnavailable`` (503) when the gateway
     cannot be reached; calling again later is safe and creates nothing twice.
     """
-    from contexts.payments import facade as payments  # TEMP: lazy until payments is installed
-
     charge, key = _reserve_attempt(charge_id)
     link = payments.payment_link_create(
         purpose=PAYMENT_PURPOSE,
