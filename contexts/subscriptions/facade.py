@@ -169,25 +169,14 @@ def subscription_grant(
     )
 
 
-def subscription_checkout(
-    *,
-    subscription_id: UUID,
-    payer_user_id: UUID | None = None,
-    success_url: str = "",
-    cancel_url: str = "",
-) -> CheckoutInfo | None:
+def subscription_checkout(*, subscription_id: UUID) -> CheckoutInfo | None:
     """A payment link for what the subscription owes, or ``None`` if nothing is owed.
 
     Calling it again returns the same link until that payment fails; then a new one.
     Raises the payments context's ``PaymentGatewayUnavailable`` (503) when the gateway
     is unreachable: nothing is lost, call again later.
     """
-    checkout = billing.subscription_checkout(
-        subscription_id=subscription_id,
-        payer_user_id=payer_user_id,
-        success_url=success_url,
-        cancel_url=cancel_url,
-    )
+    checkout = billing.subscription_checkout(subscription_id=subscription_id)
     if checkout is None:
         return None
     return CheckoutInfo(

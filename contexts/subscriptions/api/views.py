@@ -164,9 +164,7 @@ class SubscriptionCheckoutApi(BazaarAPIView):
     )
     def post(self, request: Request, subscription_id: UUID) -> Response:
         sub = _own_subscription(request, subscription_id, owner=True)
-        checkout = billing.subscription_checkout(
-            subscription_id=sub.pk, payer_user_id=principal_user_id(request.user)
-        )
+        checkout = billing.subscription_checkout(subscription_id=sub.pk)
         if checkout is None:
             raise ApplicationError(
                 "Nothing is owed on this subscription.", code="nothing_to_pay", status_code=409
@@ -188,9 +186,7 @@ class SubscriptionChangePlanApi(BazaarAPIView):
         result = changes.subscription_change_plan(subscription_id=sub.pk, plan_code=data["plan"])
         checkout = None
         if result.charge_id is not None:
-            checkout = billing.charge_checkout(
-                charge_id=result.charge_id, payer_user_id=principal_user_id(request.user)
-            )
+            checkout = billing.charge_checkout(charge_id=result.charge_id)
         return Response(
             {
                 "direction": result.direction,

@@ -77,7 +77,7 @@ def _reserve_attempt(charge_id: UUID) -> tuple[Charge, str]:
     """Lock the charge and decide which payment link attempt this checkout uses."""
     with transaction.atomic():
         charge = (
-            Charge.objects.select_for_update()
+            Charge.objects.select_for_update(of=("self",))
             .select_related("plan", "subscription")
             .filter(pk=charge_id)
             .first()
@@ -103,14 +103,11 @@ def _reserve_attempt(charge_id: UUID) -> tuple[Charge, str]:
     return charge, f"subscription-charge:{charge.pk}:{charge.attempt}"
 
 
-def charge_checkout(
-    *,
-    charge_id: UUID,
-    payer_user_id: UUID | None = None,
-    success_url: str = "",
-    cancel_url: str = "",
-) -> Checkout:
+def charge_checkout(*, charge_id: UUID) -> Checkout:
     """A payment link for an open charge: the current one, or a new one after a failure.
+
+    The link's arguments depend on the charge alone (never on who asks), so asking again
+    for the same attempt always matches the payments idempotency record.
 
     Raises the payments context's ``PaymentGatewayUnavailable`` (503) when the gateway
     cannot be reached; calling again later is safe and creates nothing twice.
@@ -124,9 +121,8 @@ def charge_checkout(
         description=_description(charge),
         payer_email=charge.subscription.billing_email,
         idempotency_key=key,
-        success_url=success_url or settings.SUBSCRIPTIONS_CHECKOUT_SUCCESS_URL,
-        cancel_url=cancel_url or settings.SUBSCRIPTIONS_CHECKOUT_CANCEL_URL,
-        payer_user_id=payer_user_id,
+        success_url=settings.SUBSCRIPTIONS_CHECKOUT_SUCCESS_URL,
+        cancel_url=settings.SUBSCRIPTIONS_CHECKOUT_CANCEL_URL,
     )
     with transaction.atomic():
         Charge.objects.filter(
@@ -143,13 +139,7 @@ def charge_checkout(
     )
 
 
-def subscription_checkout(
-    *,
-    subscription_id: UUID,
-    payer_user_id: UUID | None = None,
-    success_url: str = "",
-    cancel_url: str = "",
-) -> Checkout | None:
+def subscription_checkout(*, subscription_id: UUID) -> Checkout | None:
     """A payment link for what the subscription owes (initial charge first, then a
     renewal, then an upgrade); ``None`` when nothing is owed."""
     sub = Subscription.objects.filter(pk=subscription_id).first()
@@ -163,12 +153,7 @@ def subscription_checkout(
     )
     if not open_charges:
         return None
-    return charge_checkout(
-        charge_id=open_charges[0].pk,
-        payer_user_id=payer_user_id,
-        success_url=success_url,
-        cancel_url=cancel_url,
-    )
+    return charge_checkout(charge_id=open_charges[0].pk)
 
 
 # --- the billing run --------------------------------------------------------------------------
@@ -196,7 +181,7 @@ def _next_plan_and_amount(sub: Subscription) -> tuple[int, int]:
 def _create_renewal_charge(subscription_id: UUID) -> UUID | None:
     with transaction.atomic():
         sub = (
-            Subscription.objects.select_for_update()
+            Subscription.objects.select_for_update(of=("self",))
             .select_related("plan", "scheduled_plan")
             .filter(pk=subscription_id)
             .first()
@@ -233,7 +218,7 @@ def _roll_over(subscription_id: UUID, *, now: datetime, report: BillingRunReport
     """An active subscription reached the end of its period."""
     with transaction.atomic():
         sub = (
-            Subscription.objects.select_for_update()
+            Subscription.objects.select_for_update(of=("self",))
             .select_related("plan", "scheduled_plan")
             .filter(pk=subscription_id)
             .first()
@@ -316,7 +301,7 @@ def _renewed(sub: Subscription) -> SubscriptionRenewed:
 def _expire(subscription_id: UUID, *, now: datetime) -> bool:
     with transaction.atomic():
         sub = (
-            Subscription.objects.select_for_update()
+            Subscription.objects.select_for_update(of=("self",))
             .select_related("plan")
             .filter(pk=subscription_id)
             .first()
@@ -399,7 +384,7 @@ def billing_run(*, now: datetime | None = None, limit: int = 500) -> BillingRunR
     ):
         with transaction.atomic():
             sub = (
-                Subscription.objects.select_for_update()
+                Subscription.objects.select_for_update(of=("self",))
                 .select_related("plan")
                 .filter(pk=sub_id, status=SubscriptionStatus.PENDING_PAYMENT)
                 .first()

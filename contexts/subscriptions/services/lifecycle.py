@@ -41,7 +41,7 @@ class SubscriptionNotActiveError(ConflictError):
 
 def _lock(subscription_id: UUID) -> Subscription:
     sub = (
-        Subscription.objects.select_for_update()
+        Subscription.objects.select_for_update(of=("self",))
         .select_related("plan", "scheduled_plan")
         .filter(pk=subscription_id)
         .first()
@@ -326,7 +326,7 @@ def charge_paid(
     now = now or timezone.now()
     with transaction.atomic():
         charge = (
-            Charge.objects.select_for_update().select_related("plan").filter(pk=charge_id).first()
+            Charge.objects.select_for_update(of=("self",)).select_related("plan").filter(pk=charge_id).first()
         )
         if charge is None:
             log.warning("payment_for_unknown_charge", charge_id=str(charge_id))
@@ -379,7 +379,7 @@ def charge_payment_failed(*, charge_id: UUID, payment_id: UUID, reason: str) -> 
     a failure reported after success, or for a superseded link, changes nothing. The
     subscription's state is left to time (grace period, expiry)."""
     with transaction.atomic():
-        charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
+        charge = Charge.objects.select_for_update(of=("self",)).filter(pk=charge_id).first()
         if charge is None:
             log.warning("payment_failure_for_unknown_charge", charge_id=str(charge_id))
             return "unknown_charge"

@@ -270,9 +270,7 @@ def _step_subscription(rec: Onboarding, request: RegistrationRequest) -> None:
 
 def _step_payment(rec: Onboarding) -> None:
     assert rec.subscription_id is not None
-    checkout = subscriptions.subscription_checkout(
-        subscription_id=rec.subscription_id, payer_user_id=rec.user_id
-    )
+    checkout = subscriptions.subscription_checkout(subscription_id=rec.subscription_id)
     if checkout is None:
         _advance(rec, OnboardingStep.PAYMENT)
     else:
