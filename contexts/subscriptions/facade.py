@@ -128,8 +128,12 @@ def subscription_create(
     currency: str,
     billing_email: str,
     idempotency_key: str,
+    billing_user_id: UUID | None = None,
 ) -> SubscriptionInfo:
     """Subscribe ``vendor_id`` to ``plan_code`` billed in ``currency``.
+
+    ``billing_user_id``: the account that pays (payment links are made out to it, so it
+    can see its payments).
 
     Free plans (and plans with a trial) are active at once; paid plans wait in
     ``pending_payment`` for :func:`subscription_checkout`'s link to be paid. The same
@@ -142,6 +146,7 @@ def subscription_create(
             plan_code=plan_code,
             currency=currency,
             billing_email=billing_email,
+            billing_user_id=billing_user_id,
             idempotency_key=idempotency_key,
         )
     )

@@ -137,6 +137,9 @@ class Subscription(models.Model):
         default=SubscriptionStatus.PENDING_PAYMENT,
     )
     billing_email = models.EmailField()
+    billing_user_id = models.UUIDField(
+        null=True, blank=True, help_text="The account that pays (sees the payments)."
+    )
     current_period_start = models.DateTimeField(null=True, blank=True)
     current_period_end = models.DateTimeField(null=True, blank=True)
     trial_ends_at = models.DateTimeField(null=True, blank=True)

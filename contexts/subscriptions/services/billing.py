@@ -123,6 +123,7 @@ def charge_checkout(*, charge_id: UUID) -> Checkout:
         idempotency_key=key,
         success_url=settings.SUBSCRIPTIONS_CHECKOUT_SUCCESS_URL,
         cancel_url=settings.SUBSCRIPTIONS_CHECKOUT_CANCEL_URL,
+        payer_user_id=charge.subscription.billing_user_id,
     )
     with transaction.atomic():
         Charge.objects.filter(

@@ -69,6 +69,7 @@ def subscription_create(
     plan_code: str,
     currency: str,
     billing_email: str,
+    billing_user_id: UUID | None = None,
     idempotency_key: str | None = None,
     complimentary: bool = False,
     now: datetime | None = None,
@@ -107,6 +108,7 @@ def subscription_create(
                 currency=currency,
                 amount_minor=amount,
                 billing_email=billing_email,
+                billing_user_id=billing_user_id,
                 idempotency_key=idempotency_key or None,
             )
             if amount == 0 or plan.trial_days or complimentary:

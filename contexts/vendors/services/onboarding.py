@@ -263,6 +263,7 @@ def _step_subscription(rec: Onboarding, request: RegistrationRequest) -> None:
         plan_code=request.plan_code,
         currency=request.store.currency,
         billing_email=rec.email,
+        billing_user_id=rec.user_id,
         idempotency_key=f"onboarding:{rec.pk}",
     )
     _advance(rec, OnboardingStep.SUBSCRIPTION, subscription_id=info.subscription_id)

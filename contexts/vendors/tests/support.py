@@ -22,7 +22,7 @@ from bazaar_platform.events import publish
 from contexts.payments import facade as payments
 from contexts.payments.events import PaymentFailed, PaymentSucceeded
 
-PASSWORD = "vendor-test-Passw0rd!"
+PASSWORD = "Qz7!mango-Tulip-93"
 _seq = itertools.count(1)
 
 
