@@ -399,6 +399,12 @@ VENDORS_REGISTER_RATE_PER_MINUTE: int = env.int("VENDORS_REGISTER_RATE_PER_MINUT
 VENDORS_ONBOARDING_LEASE_SECONDS: int = env.int("VENDORS_ONBOARDING_LEASE_SECONDS", default=120)
 VENDORS_LOGO_MAX_BYTES: int = env.int("VENDORS_LOGO_MAX_BYTES", default=512 * 1024)
 VENDORS_LOGO_MAX_PIXELS: int = env.int("VENDORS_LOGO_MAX_PIXELS", default=4096 * 4096)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "VendorMemberRoleEnum": "contexts.vendors.models.MemberRole",
+        "VendorStaffRoleEnum": [("manager", "Manager"), ("staff", "Staff")],
+    }
+)
 BAZAAR_VENDOR_ADMIN: dict[str, str] = {
     "MEMBERSHIP_RESOLVER": "contexts.vendors.facade.vendor_membership_for_user",
 }

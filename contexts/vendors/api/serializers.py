@@ -7,8 +7,11 @@ from typing import Any
 from rest_framework import serializers
 
 from bazaar_platform.currencies import is_currency
-from contexts.vendors.models import MemberRole, OpeningState, Store, Vendor, VendorMember
+from contexts.vendors.models import OpeningState, Store, Vendor, VendorMember
 
+#: Roles a member can be given (the owner is set at registration); the same list is
+#: named VendorStaffRoleEnum in the OpenAPI schema (settings.SPECTACULAR_SETTINGS).
+STAFF_ROLE_CHOICES = [("manager", "Manager"), ("staff", "Staff")]
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$"
 
 
@@ -70,7 +73,7 @@ class StoreUpdateInput(StoreCreateInput):
         super().__init__(*args, partial=True, **kwargs)
 
 
-class RegisterInput(StrictSerializer):
+class VendorRegisterInput(StrictSerializer):
     email = serializers.EmailField(required=False, allow_blank=True)
     full_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     password = serializers.CharField(
@@ -92,11 +95,11 @@ class VendorUpdateInput(StrictSerializer):
 class StaffAddInput(StrictSerializer):
     email = serializers.EmailField()
     full_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    role = serializers.ChoiceField(choices=[MemberRole.MANAGER, MemberRole.STAFF])
+    role = serializers.ChoiceField(choices=STAFF_ROLE_CHOICES)
 
 
 class StaffRoleInput(StrictSerializer):
-    role = serializers.ChoiceField(choices=[MemberRole.MANAGER, MemberRole.STAFF])
+    role = serializers.ChoiceField(choices=STAFF_ROLE_CHOICES)
 
 
 # --- outputs -----------------------------------------------------------------------------------
@@ -184,7 +187,7 @@ class RegisterPaymentOutput(serializers.Serializer):
     currency = serializers.CharField()
 
 
-class RegisterOutput(serializers.Serializer):
+class VendorRegisterOutput(serializers.Serializer):
     """Documentation of the registration answer (the saga builds the body)."""
 
     onboarding_id = serializers.UUIDField()
