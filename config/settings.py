@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "bazaar_platform.events.apps.EventsConfig",
     # bounded contexts
     "contexts.auth.apps.AuthContextConfig",
+    "contexts.catalog.apps.CatalogConfig",
     "contexts.payments.apps.PaymentsConfig",
     "contexts.vendors.apps.VendorsConfig",
     "contexts.subscriptions.apps.SubscriptionsConfig",
@@ -466,3 +467,10 @@ if PAYMENTS_GATEWAY == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SE
     raise environ.ImproperlyConfigured(
         "PAYMENTS_GATEWAY=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"
     )
+
+# --- catalogue (contexts/catalog) ---------------------------------------------
+# Product image uploads: bytes accepted (an HTTP upload is also bound by
+# API_MAX_BODY_BYTES), pixels accepted (decompression bombs), thumbnail bounding box.
+CATALOG_IMAGE_MAX_BYTES: int = env.int("CATALOG_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
+CATALOG_IMAGE_MAX_PIXELS: int = env.int("CATALOG_IMAGE_MAX_PIXELS", default=40_000_000)
+CATALOG_THUMBNAIL_SIZE: int = env.int("CATALOG_THUMBNAIL_SIZE", default=400)
