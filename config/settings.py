@@ -404,6 +404,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "VendorMemberRoleEnum": "contexts.vendors.models.MemberRole",
         "VendorStaffRoleEnum": [("manager", "Manager"), ("staff", "Staff")],
+        "SubscriptionChargeKindEnum": "contexts.subscriptions.models.ChargeKind",
     }
 )
 BAZAAR_VENDOR_ADMIN: dict[str, str] = {
