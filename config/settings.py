@@ -405,6 +405,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "VendorMemberRoleEnum": "contexts.vendors.models.MemberRole",
         "VendorStaffRoleEnum": [("manager", "Manager"), ("staff", "Staff")],
         "SubscriptionChargeKindEnum": "contexts.subscriptions.models.ChargeKind",
+        # the catalogue's attribute kinds share the field name "kind": name both
+        "AttributeKindEnum": "contexts.catalog.models.Attribute.Kind",
     }
 )
 BAZAAR_VENDOR_ADMIN: dict[str, str] = {
