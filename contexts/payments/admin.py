@@ -14,6 +14,7 @@ from contexts.payments.models import (
     Refund,
     SandboxAccount,
     SandboxCheckout,
+    SandboxRefund,
     WebhookEvent,
 )
 from contexts.payments.services import sandbox
@@ -21,6 +22,15 @@ from contexts.payments.services.money import money_format
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Every field shown read-only (listing the fields also spares Django building a form)."""
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        exclude = set(self.exclude or ())
+        return [f.name for f in self.model._meta.concrete_fields if f.name not in exclude]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return self.get_fields(request, obj)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -140,3 +150,9 @@ class SandboxAccountAdmin(ReadOnlyAdmin):
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet[SandboxAccount]) -> None:
         sandbox.sandbox_secret_rotate()
         self.message_user(request, "The sandbox signing secret was rotated.", messages.SUCCESS)
+
+
+@admin.register(SandboxRefund)
+class SandboxRefundAdmin(ReadOnlyAdmin):
+    list_display = ("id", "payment_reference", "amount_minor", "created_at")
+    search_fields = ("id", "payment_reference")

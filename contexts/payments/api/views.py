@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -75,13 +75,15 @@ class PaymentWebhookReceiveApi(BazaarAPIView):
 
     @extend_schema(
         request={"application/json": {"type": "object"}},
-        responses={
-            200: s.WebhookAckOutput,
-            400: OpenApiResponse(description="Missing/invalid signature, stale, malformed"),
-            404: OpenApiResponse(description="Gateway not enabled"),
-            409: OpenApiResponse(description="Replayed delivery"),
-        },
+        responses={200: s.WebhookAckOutput},
         summary="Gateway webhook (signed)",
+        description=(
+            "Called by the payment gateway, authenticated by its signature header "
+            "(`Bazaar-Sandbox-Signature` or `Stripe-Signature`). 200 with status processed, "
+            "duplicate (a redelivery) or ignored (not about one of our payments); 400 for a "
+            "missing, invalid or stale signature or a malformed body; 409 `webhook_replayed` "
+            "for a byte-identical replay; 404 when the gateway is not enabled."
+        ),
     )
     def post(self, request: Request, gateway: str) -> Response:
         # The signature covers the raw bytes: read them, never the parsed body.

@@ -156,9 +156,11 @@ def _reserve(*, payment_id: UUID, amount: int, reason: str, key: str, digest: st
 
 
 def _apply(refund_id: UUID, result: RefundResult) -> Refund:
+    payment_id = Refund.objects.values_list("payment_id", flat=True).get(pk=refund_id)
     with transaction.atomic():
+        # lock order everywhere: the payment, then its refund
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
         refund = Refund.objects.select_for_update().get(pk=refund_id)
-        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
         refund.payment = payment
         if result.gateway_refund_id and not refund.gateway_refund_id:
             refund.gateway_refund_id = result.gateway_refund_id

@@ -166,6 +166,22 @@ def _find_payment(gateway: str, note: WebhookNotification) -> Payment | None:
     return None
 
 
+def _find_refund(gateway: str, note: WebhookNotification) -> Refund | None:
+    """By the gateway's refund id, or by our id echoed in its metadata (the webhook may
+    arrive before the gateway's answer to our refund call was recorded)."""
+    query = Refund.objects.filter(payment__gateway=gateway)
+    if note.gateway_refund_id:
+        refund = query.filter(gateway_refund_id=note.gateway_refund_id).first()
+        if refund is not None:
+            return refund
+    if note.refund_ref:
+        try:
+            return query.filter(pk=UUID(note.refund_ref)).first()
+        except ValueError:
+            return None
+    return None
+
+
 def _apply(event: WebhookEvent, note: WebhookNotification) -> tuple[str, str]:
     if note.kind in ("payment_succeeded", "payment_failed"):
         payment = _find_payment(event.gateway, note)
@@ -190,15 +206,12 @@ def _apply(event: WebhookEvent, note: WebhookNotification) -> tuple[str, str]:
         )
         return "processed", "" if changed else f"no change: payment is {payment.status}"
     if note.kind in ("refund_succeeded", "refund_failed"):
-        refund = (
-            Refund.objects.select_for_update()
-            .filter(payment__gateway=event.gateway, gateway_refund_id=note.gateway_refund_id)
-            .exclude(gateway_refund_id="")
-            .first()
-        )
-        if refund is None:
+        found = _find_refund(event.gateway, note)
+        if found is None:
             return "ignored", "unknown refund"
-        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        # lock order everywhere: the payment, then its refund
+        payment = Payment.objects.select_for_update().get(pk=found.payment_id)
+        refund = Refund.objects.select_for_update().get(pk=found.pk)
         refund.payment = payment
         event.payment = payment
         if note.kind == "refund_succeeded":

@@ -136,14 +136,14 @@ def sandbox_resign(body: bytes, *, timestamp: int | None = None, secret: str | N
 
 
 def post_sandbox_webhook(api: APIClient, body: bytes, header: str | None) -> Any:
-    extra = {"HTTP_BAZAAR_SANDBOX_SIGNATURE": header} if header is not None else {}
+    extra: dict[str, Any] = {"HTTP_BAZAAR_SANDBOX_SIGNATURE": header} if header is not None else {}
     return api.post(
         WEBHOOK_URL.format(gateway="sandbox"), data=body, content_type="application/json", **extra
     )
 
 
 def post_stripe_webhook(api: APIClient, payload: str, header: str | None) -> Any:
-    extra = {"HTTP_STRIPE_SIGNATURE": header} if header is not None else {}
+    extra: dict[str, Any] = {"HTTP_STRIPE_SIGNATURE": header} if header is not None else {}
     return api.post(
         WEBHOOK_URL.format(gateway="stripe"),
         data=payload.encode(),
@@ -153,9 +153,7 @@ def post_stripe_webhook(api: APIClient, payload: str, header: str | None) -> Any
 
 
 @pytest.fixture
-def login(
-    api: APIClient, django_capture_on_commit_callbacks: Any
-) -> Callable[..., dict[str, str]]:
+def login(api: APIClient, django_capture_on_commit_callbacks: Any) -> Callable[..., dict[str, str]]:
     """Create an account through the auth facade and log in through the auth API.
 
     Returns the Authorization header. ``verify=True`` follows the e-mailed
@@ -166,13 +164,11 @@ def login(
         password = "payments-test-Password-1"
         sent_before = len(mail.outbox)
         with django_capture_on_commit_callbacks(execute=True):  # the e-mail goes after commit
-            user_id = auth.user_create_or_get(
-                email=email, full_name="Test User", password=password
-            )
+            user_id = auth.user_create_or_get(email=email, full_name="Test User", password=password)
         for role in roles:
             auth.role_grant(user_id=user_id, role=role)
         if verify:
-            message = mail.outbox[sent_before].body
+            message = str(mail.outbox[sent_before].body)
             token = re.search(r"token=([^\s&]+)", message)
             assert token is not None, message
             response = api.post(

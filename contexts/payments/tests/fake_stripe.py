@@ -61,7 +61,7 @@ def decode_form(body: str) -> dict[str, Any]:
     return root
 
 
-class StripeFailure(Exception):
+class StripeError(Exception):
     def __init__(self, status: int, type_: str, message: str, code: str = "", param: str = ""):
         super().__init__(message)
         self.status = status
@@ -185,7 +185,12 @@ class FakeStripe:
         if headers.get("authorization") != f"Bearer {API_KEY}":
             return (
                 401,
-                {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided."}},
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": "Invalid API Key provided.",
+                    }
+                },
                 {},
             )
         key = headers.get("idempotency-key", "")
@@ -208,7 +213,7 @@ class FakeStripe:
                 return seen[1], seen[2], {"Idempotent-Replayed": "true"}
         try:
             status, body = 200, self._route(method, path, params)
-        except StripeFailure as failure:
+        except StripeError as failure:
             status, body = failure.status, failure.body
         if method == "POST" and key:
             self._idempotency[key] = (fingerprint, status, body)
@@ -221,7 +226,7 @@ class FakeStripe:
         if method == "GET" and match:
             session = self.sessions.get(match.group(1))
             if session is None:
-                raise StripeFailure(
+                raise StripeError(
                     404,
                     "invalid_request_error",
                     f"No such checkout.session: '{match.group(1)}'",
@@ -231,12 +236,14 @@ class FakeStripe:
             return dict(session)
         if method == "POST" and path == "/v1/refunds":
             return self._refund_create(params)
-        raise StripeFailure(404, "invalid_request_error", f"Unrecognized request URL ({method}: {path}).")
+        raise StripeError(
+            404, "invalid_request_error", f"Unrecognized request URL ({method}: {path})."
+        )
 
     def _session_create(self, params: dict[str, Any]) -> dict[str, Any]:
         for required in ("mode", "success_url", "line_items"):
             if not params.get(required):
-                raise StripeFailure(
+                raise StripeError(
                     400,
                     "invalid_request_error",
                     f"Missing required param: {required}.",
@@ -247,13 +254,16 @@ class FakeStripe:
         price = item["price_data"]
         currency = price["currency"]
         if not re.fullmatch(r"[a-z]{3}", currency):
-            raise StripeFailure(
-                400, "invalid_request_error", f"Invalid currency: {currency}.",
-                code="parameter_invalid_string", param="line_items[0][price_data][currency]",
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"Invalid currency: {currency}.",
+                code="parameter_invalid_string",
+                param="line_items[0][price_data][currency]",
             )
         amount = int(price["unit_amount"]) * int(item.get("quantity", "1"))
         if amount < _MINIMUM_CHARGE.get(currency, 1):
-            raise StripeFailure(
+            raise StripeError(
                 400,
                 "invalid_request_error",
                 "The Checkout Session's total amount due must add up to at least $0.50 usd",
@@ -290,20 +300,26 @@ class FakeStripe:
             (s for s in self.sessions.values() if intent and s["payment_intent"] == intent), None
         )
         if session is None:
-            raise StripeFailure(
-                400, "invalid_request_error", f"No such payment_intent: '{intent}'",
-                code="resource_missing", param="payment_intent",
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"No such payment_intent: '{intent}'",
+                code="resource_missing",
+                param="payment_intent",
             )
         refunded = sum(
-            r["amount"] for r in self.refunds.values()
+            r["amount"]
+            for r in self.refunds.values()
             if r["payment_intent"] == intent and r["status"] != "failed"
         )
         amount = int(params.get("amount") or session["amount_total"] - refunded)
         if amount > session["amount_total"] - refunded:
-            raise StripeFailure(
-                400, "invalid_request_error",
+            raise StripeError(
+                400,
+                "invalid_request_error",
                 f"Refund amount ({amount}) is greater than unrefunded amount on charge.",
-                code="amount_too_large", param="amount",
+                code="amount_too_large",
+                param="amount",
             )
         refund_id = f"re_{uuid.uuid4().hex[:24]}"
         refund = {

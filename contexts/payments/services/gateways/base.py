@@ -102,6 +102,7 @@ class WebhookNotification:
     payment_ref: str = ""  # our payment id as echoed by the gateway (client reference)
     gateway_payment_id: str = ""
     gateway_refund_id: str = ""
+    refund_ref: str = ""  # our refund id as echoed by the gateway (metadata)
     amount_minor: int | None = None
     currency: str = ""
     reason: str = ""

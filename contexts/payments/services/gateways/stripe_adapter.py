@@ -143,9 +143,7 @@ class StripeGateway:
     def refund(self, request: RefundRequest) -> RefundResult:
         payment_intent = request.gateway_payment_id
         if not payment_intent:
-            session = _call(
-                self.client.v1.checkout.sessions.retrieve, request.session_id
-            ).to_dict()
+            session = _call(self.client.v1.checkout.sessions.retrieve, request.session_id).to_dict()
             payment_intent = _id_of(session.get("payment_intent"))
         if not payment_intent:
             raise GatewayRejectedError("The Stripe checkout session has no payment to refund.")
@@ -224,6 +222,7 @@ def _notification(event_id: str, event_type: str, obj: Any, timestamp: int) -> W
             kind=kind,
             signature_timestamp=timestamp,
             gateway_refund_id=str(obj.get("id") or ""),
+            refund_ref=str((obj.get("metadata") or {}).get("refund_id") or ""),
             gateway_payment_id=_id_of(obj.get("payment_intent")),
             reason=reason,
         )

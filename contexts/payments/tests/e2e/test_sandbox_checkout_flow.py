@@ -74,7 +74,9 @@ def test_approve_on_the_hosted_page_pays_through_a_delivered_webhook(site, brows
 
     _until(lambda: Payment.objects.get(pk=result.payment_id).status == "succeeded")
     sandbox.sandbox_deliveries_wait()
-    checkout = SandboxCheckout.objects.get(pk=Payment.objects.get(pk=result.payment_id).gateway_session_id)
+    checkout = SandboxCheckout.objects.get(
+        pk=Payment.objects.get(pk=result.payment_id).gateway_session_id
+    )
     assert checkout.status == "approved"
     assert checkout.webhook_delivered_at is not None
     assert checkout.webhook_attempts == 1

@@ -40,7 +40,9 @@ def test_partial_then_full_refund(paid):
     assert summary is not None
     assert (summary.status, summary.refunded_minor) == ("refunded", 5000)
     events = outbox("payments.refund_succeeded", paid.payment_id)
-    assert [(e["amount_minor"], e["refunded_total_minor"], e["payment_status"]) for e in events] == [
+    assert [
+        (e["amount_minor"], e["refunded_total_minor"], e["payment_status"]) for e in events
+    ] == [
         (2000, 2000, "partially_refunded"),
         (3000, 5000, "refunded"),
     ]

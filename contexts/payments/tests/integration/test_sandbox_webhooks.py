@@ -153,7 +153,8 @@ def test_a_stale_or_future_timestamp_is_refused(api, age):
 
 
 @pytest.mark.parametrize(
-    "body", [b"{not json", b"[]", b'{"id": "evt_1"}', b'{"id": "", "type": "x", "data": {}}', b"\xff\xfe"]
+    "body",
+    [b"{not json", b"[]", b'{"id": "evt_1"}', b'{"id": "", "type": "x", "data": {}}', b"\xff\xfe"],
 )
 def test_a_well_signed_but_malformed_body_is_refused(api, body):
     response = post_sandbox_webhook(api, body, sandbox_resign(body))

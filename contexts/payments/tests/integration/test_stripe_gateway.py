@@ -81,7 +81,9 @@ def test_an_unreachable_stripe_is_a_503_with_a_recorded_failed_attempt(stripe_fa
     stripe_adapter._client.cache_clear()
     result = link(idempotency_key="down-1")
     assert result.payment_id == attempt.payment_ref
-    assert PaymentAttempt.objects.filter(status="succeeded", payment_id=result.payment_id).count() == 1
+    assert (
+        PaymentAttempt.objects.filter(status="succeeded", payment_id=result.payment_id).count() == 1
+    )
 
 
 def test_a_stripe_5xx_is_a_503_and_nothing_is_half_made(stripe_fake):
@@ -115,7 +117,9 @@ def test_a_signed_completed_event_marks_the_payment_succeeded(stripe_fake, api):
 
 def test_an_unpaid_completed_session_waits_for_the_async_result(stripe_fake, api):
     result = link()
-    session = dict(stripe_fake.sessions[Payment.objects.get(pk=result.payment_id).gateway_session_id])
+    session = dict(
+        stripe_fake.sessions[Payment.objects.get(pk=result.payment_id).gateway_session_id]
+    )
     session.update(status="complete", payment_status="unpaid")
     payload = stripe_fake.event("checkout.session.completed", session)
     assert post_stripe_webhook(api, payload, stripe_fake.sign(payload)).status_code == 200
@@ -141,13 +145,19 @@ def test_stripe_webhook_security(stripe_fake, api):
     payload = stripe_fake.event("checkout.session.completed", session, event_id="evt_sec")
 
     forged = post_stripe_webhook(api, payload, stripe_fake.sign(payload, secret="whsec_wrong"))
-    assert (forged.status_code, forged.json()["error"]["code"]) == (400, "webhook_signature_invalid")
+    assert (forged.status_code, forged.json()["error"]["code"]) == (
+        400,
+        "webhook_signature_invalid",
+    )
     stale = post_stripe_webhook(
         api, payload, stripe_fake.sign(payload, timestamp=int(time.time()) - 600)
     )
     assert (stale.status_code, stale.json()["error"]["code"]) == (400, "webhook_timestamp_stale")
     missing = post_stripe_webhook(api, payload, None)
-    assert (missing.status_code, missing.json()["error"]["code"]) == (400, "webhook_signature_missing")
+    assert (missing.status_code, missing.json()["error"]["code"]) == (
+        400,
+        "webhook_signature_missing",
+    )
     garbage = "{definitely not json"
     malformed = post_stripe_webhook(api, garbage, stripe_fake.sign(garbage))
     assert (malformed.status_code, malformed.json()["error"]["code"]) == (
@@ -199,7 +209,7 @@ def test_refund_looks_up_the_payment_intent_when_the_webhook_did_not_carry_it(st
         ("GET", f"/v1/checkout/sessions/{session['id']}"),
         ("POST", "/v1/refunds"),
     ]
-    assert facade.payment_get(payment_id=result.payment_id).status == "refunded"  # type: ignore[union-attr]
+    assert facade.payment_get(payment_id=result.payment_id).status == "refunded"
 
 
 def test_a_pending_stripe_refund_completes_by_webhook(stripe_fake, api):
@@ -209,7 +219,7 @@ def test_a_pending_stripe_refund_completes_by_webhook(stripe_fake, api):
         payment_id=result.payment_id, amount_minor=2900, reason="r", idempotency_key="rf-pending"
     )
     assert refund.status == "pending"
-    assert facade.payment_get(payment_id=result.payment_id).refunded_minor == 0  # type: ignore[union-attr]
+    assert facade.payment_get(payment_id=result.payment_id).refunded_minor == 0
     # the pending refund holds its amount: nothing more can be refunded meanwhile
     from bazaar_platform.api.errors import ApplicationError
 
@@ -249,8 +259,55 @@ def test_a_refund_when_stripe_is_down_is_503_and_can_be_retried(stripe_fake, api
 
 def test_stripe_events_we_do_not_handle_are_acknowledged(stripe_fake, api):
     payload = json.dumps(
-        {"id": "evt_cust", "object": "event", "type": "customer.created", "data": {"object": {"id": "cus_1"}}}
+        {
+            "id": "evt_cust",
+            "object": "event",
+            "type": "customer.created",
+            "data": {"object": {"id": "cus_1"}},
+        }
     )
     response = post_stripe_webhook(api, payload, stripe_fake.sign(payload))
     assert response.status_code == 200
     assert response.json()["data"]["status"] == "ignored"
+
+
+def test_a_refund_webhook_is_matched_by_our_id_when_the_gateway_id_is_not_recorded_yet(
+    stripe_fake, api
+):
+    result, _ = _paid(stripe_fake, api)
+    stripe_fake.refund_status = "pending"
+    refund = facade.refund_create(
+        payment_id=result.payment_id, amount_minor=1000, reason="r", idempotency_key="rf-race"
+    )
+    stored = Refund.objects.get(pk=refund.refund_id)
+    stripe_refund = stripe_fake.refunds[stored.gateway_refund_id]
+    # as if the webhook overtook the answer to our refund call
+    Refund.objects.filter(pk=stored.pk).update(gateway_refund_id="")
+    payload = stripe_fake.event("refund.updated", {**stripe_refund, "status": "succeeded"})
+    response = post_stripe_webhook(api, payload, stripe_fake.sign(payload))
+    assert response.json()["data"]["status"] == "processed"
+    stored.refresh_from_db()
+    assert (stored.status, stored.gateway_refund_id) == ("succeeded", stripe_refund["id"])
+
+
+def test_a_failed_stripe_refund_releases_the_amount(stripe_fake, api):
+    result, _ = _paid(stripe_fake, api)
+    stripe_fake.refund_status = "pending"
+    refund = facade.refund_create(
+        payment_id=result.payment_id, amount_minor=2900, reason="r", idempotency_key="rf-fail"
+    )
+    stripe_refund = stripe_fake.refunds[Refund.objects.get(pk=refund.refund_id).gateway_refund_id]
+    stripe_refund.update(status="failed", failure_reason="expired_or_canceled_card")  # at Stripe
+    payload = stripe_fake.event("refund.failed", stripe_refund)
+    assert post_stripe_webhook(api, payload, stripe_fake.sign(payload)).status_code == 200
+    stored = Refund.objects.get(pk=refund.refund_id)
+    assert (stored.status, stored.failure_reason) == ("failed", "expired_or_canceled_card")
+    payment = Payment.objects.get(pk=result.payment_id)
+    assert (payment.status, payment.refunded_minor) == ("succeeded", 0)
+    assert not outbox("payments.refund_succeeded")
+    # the amount is free again
+    stripe_fake.refund_status = "succeeded"
+    again = facade.refund_create(
+        payment_id=result.payment_id, amount_minor=2900, reason="r", idempotency_key="rf-fail-2"
+    )
+    assert again.status == "succeeded"

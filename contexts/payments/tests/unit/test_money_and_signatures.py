@@ -73,7 +73,12 @@ def test_every_positive_amount_up_to_the_cap_is_accepted(amount):
 
 @pytest.mark.parametrize(
     ("amount", "currency", "shown"),
-    [(1999, "EUR", "19.99 EUR"), (5, "USD", "0.05 USD"), (1200, "JPY", "1200 JPY"), (1500, "KWD", "1.500 KWD")],
+    [
+        (1999, "EUR", "19.99 EUR"),
+        (5, "USD", "0.05 USD"),
+        (1200, "JPY", "1200 JPY"),
+        (1500, "KWD", "1.500 KWD"),
+    ],
 )
 def test_money_format(amount, currency, shown):
     assert money_format(amount, currency) == shown
