@@ -50,7 +50,9 @@ class Http:
         assert response.status_code < 400, (response.status_code, response.text[:2000])
         return response.json()["data"]
 
-    def register(self, *, plan: str = "growth", currency: str = "EUR", key: str | None = None) -> tuple[dict[str, Any], dict[str, Any], str]:
+    def register(
+        self, *, plan: str = "growth", currency: str = "EUR", key: str | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any], str]:
         tag = f"e{uuid.uuid4().hex[:10]}"
         body = {
             "email": f"{tag}@example.test",
@@ -67,9 +69,9 @@ class Http:
 
     def login(self, email: str, password: str = PASSWORD) -> None:
         self.token = ""
-        self.token = self.data("POST", "/api/v1/auth/login", {"email": email, "password": password})[
-            "access_token"
-        ]
+        self.token = self.data(
+            "POST", "/api/v1/auth/login", {"email": email, "password": password}
+        )["access_token"]
 
 
 def sandbox_decide(url: str, decision: str = "approve") -> requests.Response:

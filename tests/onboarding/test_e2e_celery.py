@@ -53,7 +53,12 @@ class Process:
         self.log = LOG_DIR / f"{name}-{RUN}.log"
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def output(self) -> str:
@@ -192,7 +197,7 @@ def stack(django_db_setup: Any, django_db_blocker: Any, vhost: str) -> Iterator[
 
 def test_onboarding_with_events_through_celery_over_rabbitmq(stack):
     plan_ensure_defaults()
-    result, body, key = stack.register(plan="growth")
+    result, body, _ = stack.register(plan="growth")
     assert result["subscription"]["status"] == "pending_payment"
     stack.login(body["email"])
     assert stack.data("GET", "/api/v1/vendors/me")["vendor"]["status"] == "pending"
@@ -237,11 +242,13 @@ def test_onboarding_with_events_through_celery_over_rabbitmq(stack):
     assert refused.json()["error"]["code"] == "plan_limit_reached"
     # the usage read model was fed through the worker too
     wait_for(
-        lambda: {
-            r["resource"]: r["used"]
-            for r in stack.data("GET", "/api/v1/subscriptions/usage")["resources"]
-        }["stores"]
-        == 3,
+        lambda: (
+            {
+                r["resource"]: r["used"]
+                for r in stack.data("GET", "/api/v1/subscriptions/usage")["resources"]
+            }["stores"]
+            == 3
+        ),
         timeout=30,
         what="the usage read model to count 3 stores",
     )

@@ -60,7 +60,9 @@ def test_register_pay_on_the_hosted_page_and_sell_within_the_plan(site):
     assert decided.headers["Location"] == f"{site.base}/paid"
 
     current = wait_for(
-        lambda: (s := site.data("GET", "/api/v1/subscriptions/current"))["status"] == "active" and s,
+        lambda: (
+            (s := site.data("GET", "/api/v1/subscriptions/current"))["status"] == "active" and s
+        ),
         what="the subscription to activate after the webhook",
     )
     assert current["plan"] == "growth"
@@ -102,10 +104,14 @@ def test_forged_stale_replayed_and_late_webhooks_change_nothing(site):
     webhook = sandbox.sandbox_webhook_body(checkout)
     secret = sandbox.sandbox_webhook_secret()
 
-    forged = _post_webhook(site, webhook, sandbox.sandbox_sign(body=webhook, secret="sbxsec_forged"))
+    forged = _post_webhook(
+        site, webhook, sandbox.sandbox_sign(body=webhook, secret="sbxsec_forged")
+    )
     assert forged.status_code == 400
     stale = _post_webhook(
-        site, webhook, sandbox.sandbox_sign(body=webhook, secret=secret, timestamp=int(time.time()) - 3600)
+        site,
+        webhook,
+        sandbox.sandbox_sign(body=webhook, secret=secret, timestamp=int(time.time()) - 3600),
     )
     assert stale.status_code == 400
     assert Subscription.objects.get().status == "pending_payment"

@@ -138,6 +138,8 @@ def test_a_refused_amount_is_compensated_and_the_answer_says_what_to_do(site, st
     body["plan"] = "growth"
     for field in ("email", "full_name", "password"):
         body.pop(field)
-    retried = site.call("POST", "/api/v1/vendors/register", body, **{"Idempotency-Key": str(uuid.uuid4())})
+    retried = site.call(
+        "POST", "/api/v1/vendors/register", body, **{"Idempotency-Key": str(uuid.uuid4())}
+    )
     assert retried.status_code == 201, retried.text
     assert Vendor.objects.count() == 1

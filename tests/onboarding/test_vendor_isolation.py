@@ -106,14 +106,18 @@ def _snapshot(vendor_id: str) -> dict[str, Any]:
     subs = list(Subscription.objects.filter(vendor_id=vendor_id))
     return {
         "vendor": model_to_dict(Vendor.objects.get(pk=vendor_id)),
-        "stores": [model_to_dict(s, exclude=["logo"]) for s in Store.objects.filter(vendor_id=vendor_id)],
+        "stores": [
+            model_to_dict(s, exclude=["logo"]) for s in Store.objects.filter(vendor_id=vendor_id)
+        ],
         "logos": [s.logo.name for s in Store.objects.filter(vendor_id=vendor_id)],
         "members": [model_to_dict(m) for m in VendorMember.objects.filter(vendor_id=vendor_id)],
         "subscriptions": [model_to_dict(s) for s in subs],
         "charges": [model_to_dict(c) for c in Charge.objects.filter(subscription__in=subs)],
         "payments": [
             (p.pk, p.status, p.refunded_minor)
-            for p in Payment.objects.filter(reference_id__in=[c.pk for c in Charge.objects.filter(subscription__in=subs)])
+            for p in Payment.objects.filter(
+                reference_id__in=[c.pk for c in Charge.objects.filter(subscription__in=subs)]
+            )
         ],
     }
 

@@ -90,7 +90,9 @@ def test_unreachable_redis_raises_a_specific_error(settings):
 
 
 def test_decision_headers():
-    refused = ratelimit.Decision(allowed=False, limit=10, remaining=0, reset_seconds=7, window_seconds=60)
+    refused = ratelimit.Decision(
+        allowed=False, limit=10, remaining=0, reset_seconds=7, window_seconds=60
+    )
     assert refused.headers() == {
         "RateLimit-Limit": "10",
         "RateLimit-Remaining": "0",
@@ -98,5 +100,7 @@ def test_decision_headers():
         "RateLimit-Policy": "10;w=60",
         "Retry-After": "7",
     }
-    allowed = ratelimit.Decision(allowed=True, limit=10, remaining=9, reset_seconds=60, window_seconds=60)
+    allowed = ratelimit.Decision(
+        allowed=True, limit=10, remaining=9, reset_seconds=60, window_seconds=60
+    )
     assert "Retry-After" not in allowed.headers()

@@ -328,7 +328,10 @@ def charge_paid(
     now = now or timezone.now()
     with transaction.atomic():
         charge = (
-            Charge.objects.select_for_update(of=("self",)).select_related("plan").filter(pk=charge_id).first()
+            Charge.objects.select_for_update(of=("self",))
+            .select_related("plan")
+            .filter(pk=charge_id)
+            .first()
         )
         if charge is None:
             log.warning("payment_for_unknown_charge", charge_id=str(charge_id))

@@ -72,7 +72,11 @@ def deliver(*events: Any, occurred_at: datetime | None = None) -> None:
     """Publish events and let the in-process dispatcher run their handlers."""
     with committed(), transaction.atomic():
         for event in events:
-            publish(event if occurred_at is None else event.model_copy(update={"occurred_at": occurred_at}))
+            publish(
+                event
+                if occurred_at is None
+                else event.model_copy(update={"occurred_at": occurred_at})
+            )
 
 
 def redeliver(event: Any) -> list[str]:

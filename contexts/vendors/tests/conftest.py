@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ def signing_key_pem() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _vendors_test_env(settings: Any, tmp_path: Path) -> Iterator[None]:
+def _vendors_test_env(settings: Any, tmp_path: Path) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AUTH_SIGNING_KEY_PEM = signing_key_pem()
     settings.AUTH_SIGNING_KEY_FILE = ""
@@ -48,7 +48,6 @@ def _vendors_test_env(settings: Any, tmp_path: Path) -> Iterator[None]:
     }
     if "locmem" in default["BACKEND"].lower():
         django_cache.clear()
-    yield
 
 
 @pytest.fixture

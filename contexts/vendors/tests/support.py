@@ -15,7 +15,6 @@ from typing import Any
 
 from django.db import transaction
 from django.test import TestCase
-from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from bazaar_platform.events import publish
@@ -61,8 +60,8 @@ def register_body(**overrides: Any) -> dict[str, Any]:
 
 
 def register(
-    api: APIClient, body: dict[str, Any] | None = None, *, key: str | None = None, **headers: str
-) -> Response:
+    api: APIClient, body: dict[str, Any] | None = None, *, key: str | None = None, **headers: Any
+) -> Any:
     return api.post(
         "/api/v1/vendors/register",
         body if body is not None else register_body(),
@@ -118,12 +117,12 @@ def fail(payment_id: uuid.UUID | str, reason: str = "card_declined") -> PaymentF
     return event
 
 
-def data(response: Response) -> Any:
+def data(response: Any) -> Any:
     assert response.status_code < 400, (response.status_code, response.content[:2000])
     return response.json()["data"]
 
 
-def error(response: Response) -> dict[str, Any]:
+def error(response: Any) -> dict[str, Any]:
     body = response.json()
     assert body["data"] is None, body
     return dict(body["error"])

@@ -21,7 +21,9 @@ def admin(api):
     email = f"admin-{uuid.uuid4().hex[:8]}@example.test"
     user_id = auth.user_create_or_get(email=email, full_name="Ada", password=support.PASSWORD)
     auth.role_grant(user_id=user_id, role="admin")
-    login = api.post("/api/v1/auth/login", {"email": email, "password": support.PASSWORD}, format="json")
+    login = api.post(
+        "/api/v1/auth/login", {"email": email, "password": support.PASSWORD}, format="json"
+    )
     return {"HTTP_AUTHORIZATION": f"Bearer {login.json()['data']['access_token']}"}
 
 
@@ -107,7 +109,9 @@ def test_staff_create_and_edit_plans_and_bad_values_are_400(api, admin):
     )
     assert edited.json()["data"]["limits"]["stores"] == 60
     assert edited.json()["data"]["prices"] == {"EUR": 880000}
-    missing = api.patch("/api/v1/subscriptions/plans/nope/update", {"max_stores": 2}, format="json", **admin)
+    missing = api.patch(
+        "/api/v1/subscriptions/plans/nope/update", {"max_stores": 2}, format="json", **admin
+    )
     assert missing.status_code == 404
 
 
@@ -121,7 +125,9 @@ def test_a_vendor_sees_its_subscription_charges_and_usage(api):
         "active",
     )
     charges = api.get(f"/api/v1/subscriptions/{current['id']}/charges", **headers).json()["data"]
-    assert [(c["kind"], c["status"], c["amount_minor"]) for c in charges] == [("initial", "paid", 2900)]
+    assert [(c["kind"], c["status"], c["amount_minor"]) for c in charges] == [
+        ("initial", "paid", 2900)
+    ]
     usage = api.get("/api/v1/subscriptions/usage", **headers).json()["data"]
     assert usage["plan"] == "growth"
     assert {r["resource"]: (r["used"], r["limit"]) for r in usage["resources"]} == {
@@ -145,7 +151,10 @@ def test_upgrade_through_the_api_returns_a_payment_link(api):
     vendor = paid(api)
     sub_id = vendor["subscription"]["id"]
     response = api.post(
-        f"/api/v1/subscriptions/{sub_id}/change-plan", {"plan": "pro"}, format="json", **vendor["headers"]
+        f"/api/v1/subscriptions/{sub_id}/change-plan",
+        {"plan": "pro"},
+        format="json",
+        **vendor["headers"],
     )
     body = response.json()["data"]
     assert (body["direction"], body["applied"]) == ("upgrade", False)
@@ -155,7 +164,10 @@ def test_upgrade_through_the_api_returns_a_payment_link(api):
     current = api.get("/api/v1/subscriptions/current", **vendor["headers"]).json()["data"]
     assert current["plan"] == "pro"
     bad = api.post(
-        f"/api/v1/subscriptions/{sub_id}/change-plan", {"plan": "Gold!"}, format="json", **vendor["headers"]
+        f"/api/v1/subscriptions/{sub_id}/change-plan",
+        {"plan": "Gold!"},
+        format="json",
+        **vendor["headers"],
     )
     assert bad.status_code == 400
 
@@ -163,7 +175,9 @@ def test_upgrade_through_the_api_returns_a_payment_link(api):
 def test_cancel_then_resume_through_the_api(api):
     vendor = paid(api)
     sub_id = vendor["subscription"]["id"]
-    cancelled = api.post(f"/api/v1/subscriptions/{sub_id}/cancel", **vendor["headers"]).json()["data"]
+    cancelled = api.post(f"/api/v1/subscriptions/{sub_id}/cancel", **vendor["headers"]).json()[
+        "data"
+    ]
     assert (cancelled["status"], cancelled["cancel_at_period_end"]) == ("active", True)
     resumed = api.post(f"/api/v1/subscriptions/{sub_id}/resume", **vendor["headers"]).json()["data"]
     assert resumed["cancel_at_period_end"] is False
@@ -174,14 +188,21 @@ def test_cancel_then_resume_through_the_api(api):
 def test_only_the_owner_manages_billing(api):
     vendor = paid(api)
     email = f"staff-{uuid.uuid4().hex[:8]}@example.test"
-    added = api.post("/api/v1/vendors/staff/add", {"email": email, "role": "manager"}, format="json", **vendor["headers"])
+    added = api.post(
+        "/api/v1/vendors/staff/add",
+        {"email": email, "role": "manager"},
+        format="json",
+        **vendor["headers"],
+    )
     assert added.status_code == 201
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.get(email=email)
     user.set_password(support.PASSWORD)
     user.save()
-    login = api.post("/api/v1/auth/login", {"email": email, "password": support.PASSWORD}, format="json")
+    login = api.post(
+        "/api/v1/auth/login", {"email": email, "password": support.PASSWORD}, format="json"
+    )
     manager = {"HTTP_AUTHORIZATION": f"Bearer {login.json()['data']['access_token']}"}
     sub_id = vendor["subscription"]["id"]
     assert api.get(f"/api/v1/subscriptions/{sub_id}", **manager).status_code == 200

@@ -48,14 +48,18 @@ def test_a_succeeded_payment_activates_the_subscription_once():
     assert sub.current_period_end.month != sub.current_period_start.month
     charge.refresh_from_db()
     assert (charge.status, charge.paid_payment_id) == ("paid", checkout.payment_id)
-    assert len(support.published("subscriptions.subscription_activated", subscription_id=sub.pk)) == 1
+    assert (
+        len(support.published("subscriptions.subscription_activated", subscription_id=sub.pk)) == 1
+    )
 
     # the same event redelivered (broker redelivery): the inbox skips it
     assert support.redeliver(event) == ["duplicate"]
     assert InboxRecord.objects.filter(event_id=event.event_id).count() == 1
     # a second, distinct success for the same charge (a double payment): no second activation
     support.deliver(support.succeeded(checkout.payment_id))
-    assert len(support.published("subscriptions.subscription_activated", subscription_id=sub.pk)) == 1
+    assert (
+        len(support.published("subscriptions.subscription_activated", subscription_id=sub.pk)) == 1
+    )
     assert not DeadLetter.objects.exists()
 
 

@@ -40,7 +40,9 @@ def test_an_upgrade_is_prorated_and_applies_once_paid():
     assert sub.current_period_end is not None
     halfway = sub.current_period_start + (sub.current_period_end - sub.current_period_start) / 2
     with support.committed():
-        result = changes.subscription_change_plan(subscription_id=sub.pk, plan_code="pro", now=halfway)
+        result = changes.subscription_change_plan(
+            subscription_id=sub.pk, plan_code="pro", now=halfway
+        )
     assert (result.direction, result.applied) == ("upgrade", False)
     assert result.amount_minor == 3500  # (99.00 - 29.00) for half the period
     charge = Charge.objects.get(pk=result.charge_id)
@@ -110,9 +112,7 @@ def test_choosing_the_current_plan_again_cancels_a_scheduled_downgrade():
 
 def test_a_downgrade_below_current_usage_is_refused_naming_the_limit():
     sub = active("pro")
-    usage.usage_record(
-        vendor_id=sub.vendor_id, resource="stores", count=4, as_of=timezone.now()
-    )
+    usage.usage_record(vendor_id=sub.vendor_id, resource="stores", count=4, as_of=timezone.now())
     with pytest.raises(ApplicationError) as exc:
         changes.subscription_change_plan(subscription_id=sub.pk, plan_code="growth")
     assert exc.value.code == "plan_limit_reached"
@@ -122,7 +122,10 @@ def test_a_downgrade_below_current_usage_is_refused_naming_the_limit():
 def test_plan_changes_need_an_active_subscription():
     with support.committed():
         sub = lifecycle.subscription_create(
-            vendor_id=uuid.uuid4(), plan_code="growth", currency="EUR", billing_email="b@example.test"
+            vendor_id=uuid.uuid4(),
+            plan_code="growth",
+            currency="EUR",
+            billing_email="b@example.test",
         )
     with pytest.raises(ApplicationError) as exc:
         changes.subscription_change_plan(subscription_id=sub.pk, plan_code="pro")
@@ -160,20 +163,36 @@ def test_subscription_create_is_idempotent_and_one_live_per_vendor():
     key = str(uuid.uuid4())
     with support.committed():
         first = facade.subscription_create(
-            vendor_id=vendor_id, plan_code="growth", currency="EUR", billing_email="b@example.test", idempotency_key=key
+            vendor_id=vendor_id,
+            plan_code="growth",
+            currency="EUR",
+            billing_email="b@example.test",
+            idempotency_key=key,
         )
         again = facade.subscription_create(
-            vendor_id=vendor_id, plan_code="growth", currency="EUR", billing_email="b@example.test", idempotency_key=key
+            vendor_id=vendor_id,
+            plan_code="growth",
+            currency="EUR",
+            billing_email="b@example.test",
+            idempotency_key=key,
         )
     assert first == again
     with pytest.raises(ApplicationError) as exc:
         facade.subscription_create(
-            vendor_id=vendor_id, plan_code="pro", currency="EUR", billing_email="b@example.test", idempotency_key=str(uuid.uuid4())
+            vendor_id=vendor_id,
+            plan_code="pro",
+            currency="EUR",
+            billing_email="b@example.test",
+            idempotency_key=str(uuid.uuid4()),
         )
     assert exc.value.code == "already_subscribed"
     with pytest.raises(ApplicationError) as exc:
         facade.subscription_create(
-            vendor_id=uuid.uuid4(), plan_code="growth", currency="EUR", billing_email="b@example.test", idempotency_key=key
+            vendor_id=uuid.uuid4(),
+            plan_code="growth",
+            currency="EUR",
+            billing_email="b@example.test",
+            idempotency_key=key,
         )
     assert exc.value.code == "idempotency_key_reused"
 
@@ -191,7 +210,10 @@ def test_a_trial_starts_active_and_bills_at_its_end():
     )
     with support.committed():
         sub = lifecycle.subscription_create(
-            vendor_id=uuid.uuid4(), plan_code="trial", currency="EUR", billing_email="b@example.test"
+            vendor_id=uuid.uuid4(),
+            plan_code="trial",
+            currency="EUR",
+            billing_email="b@example.test",
         )
     assert sub.status == "active"
     assert sub.trial_ends_at == sub.current_period_end
@@ -217,12 +239,20 @@ def test_a_trial_starts_active_and_bills_at_its_end():
 )
 def test_plan_edits_refuse_negative_or_absurd_values(prices, fields):
     plan = Plan.objects.get(code="growth")
-    before = (plan.max_stores, plan.trial_days, list(plan.prices.values_list("currency", "amount_minor")))
+    before = (
+        plan.max_stores,
+        plan.trial_days,
+        list(plan.prices.values_list("currency", "amount_minor")),
+    )
     with pytest.raises(ApplicationError) as exc:
         plans.plan_update(code="growth", prices=prices, **fields)
     assert exc.value.status_code == 400
     plan.refresh_from_db()
-    assert (plan.max_stores, plan.trial_days, list(plan.prices.values_list("currency", "amount_minor"))) == before
+    assert (
+        plan.max_stores,
+        plan.trial_days,
+        list(plan.prices.values_list("currency", "amount_minor")),
+    ) == before
 
 
 def test_quotes_name_what_is_wrong():

@@ -18,8 +18,8 @@ from contexts.subscriptions.services.periods import (
 pytestmark = pytest.mark.unit
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def at(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -46,36 +46,79 @@ def test_period_end_by_billing_period():
 def test_upgrade_same_period_charges_the_difference_for_the_time_left_rounded_up():
     start, end = at(2026, 4, 1), at(2026, 5, 1)  # 30 days
     half = start + (end - start) / 2
-    assert upgrade_charge(
-        old_amount=2900, new_amount=9900, period_start=start, period_end=end, now=half, same_period=True
-    ) == 3500
+    assert (
+        upgrade_charge(
+            old_amount=2900,
+            new_amount=9900,
+            period_start=start,
+            period_end=end,
+            now=half,
+            same_period=True,
+        )
+        == 3500
+    )
     one_third = start + (end - start) * 2 / 3
     # (9900 - 2900) / 3 = 2333.33.. -> 2334: never under-charged by rounding
-    assert upgrade_charge(
-        old_amount=2900,
-        new_amount=9900,
-        period_start=start,
-        period_end=end,
-        now=one_third,
-        same_period=True,
-    ) == 2334
-    assert upgrade_charge(
-        old_amount=2900, new_amount=9900, period_start=start, period_end=end, now=end, same_period=True
-    ) == 0
-    assert upgrade_charge(
-        old_amount=0, new_amount=2900, period_start=start, period_end=end, now=start, same_period=True
-    ) == 2900
+    assert (
+        upgrade_charge(
+            old_amount=2900,
+            new_amount=9900,
+            period_start=start,
+            period_end=end,
+            now=one_third,
+            same_period=True,
+        )
+        == 2334
+    )
+    assert (
+        upgrade_charge(
+            old_amount=2900,
+            new_amount=9900,
+            period_start=start,
+            period_end=end,
+            now=end,
+            same_period=True,
+        )
+        == 0
+    )
+    assert (
+        upgrade_charge(
+            old_amount=0,
+            new_amount=2900,
+            period_start=start,
+            period_end=end,
+            now=start,
+            same_period=True,
+        )
+        == 2900
+    )
 
 
 def test_upgrade_to_another_period_charges_the_new_price_less_unused_credit():
     start, end = at(2026, 4, 1), at(2026, 5, 1)
     half = start + (end - start) / 2
-    assert upgrade_charge(
-        old_amount=2900, new_amount=29000, period_start=start, period_end=end, now=half, same_period=False
-    ) == 29000 - 1450
-    assert upgrade_charge(
-        old_amount=99999, new_amount=100, period_start=start, period_end=end, now=start, same_period=False
-    ) == 0
+    assert (
+        upgrade_charge(
+            old_amount=2900,
+            new_amount=29000,
+            period_start=start,
+            period_end=end,
+            now=half,
+            same_period=False,
+        )
+        == 29000 - 1450
+    )
+    assert (
+        upgrade_charge(
+            old_amount=99999,
+            new_amount=100,
+            period_start=start,
+            period_end=end,
+            now=start,
+            same_period=False,
+        )
+        == 0
+    )
 
 
 def test_upgrade_or_downgrade_by_price_per_day():
@@ -97,6 +140,11 @@ def test_a_same_period_upgrade_never_costs_more_than_the_difference(old, new, el
     end = start + timedelta(days=31)
     now = start + (end - start) * elapsed
     amount = upgrade_charge(
-        old_amount=old, new_amount=new, period_start=start, period_end=end, now=now, same_period=True
+        old_amount=old,
+        new_amount=new,
+        period_start=start,
+        period_end=end,
+        now=now,
+        same_period=True,
     )
     assert 0 <= amount <= max(0, new - old)

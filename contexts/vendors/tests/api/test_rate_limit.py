@@ -41,7 +41,7 @@ def _plan(api, admin, code: str, rate: int, seats: int = 3) -> None:
 def test_calls_beyond_the_plan_rate_get_429_with_headers(api, admin, registered):
     code = f"tiny{uuid.uuid4().hex[:6]}"
     _plan(api, admin, code, rate=3)
-    result, headers = registered(plan=code)
+    _, headers = registered(plan=code)
     remaining = []
     for _ in range(3):
         response = api.get("/api/v1/vendors/stores", **headers)

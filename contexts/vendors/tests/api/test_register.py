@@ -61,7 +61,11 @@ def test_paid_plan_returns_a_payment_link_and_waits_for_the_payment(api):
     )
     payment = payments.payment_get(payment_id=uuid.UUID(result["payment"]["payment_id"]))
     assert payment is not None
-    assert (payment.amount_minor, payment.currency, payment.purpose) == (2900, "EUR", "subscription")
+    assert (payment.amount_minor, payment.currency, payment.purpose) == (
+        2900,
+        "EUR",
+        "subscription",
+    )
     assert payment.status == "pending"
     assert result["payment"]["url"].startswith("http")
     assert result["vendor"]["status"] == "pending"
@@ -194,7 +198,10 @@ def test_the_same_key_with_another_body_is_refused(api):
 def test_the_key_is_required_and_checked(api):
     body = support.register_body()
     missing = api.post("/api/v1/vendors/register", body, format="json")
-    assert (missing.status_code, support.error(missing)["code"]) == (400, "idempotency_key_required")
+    assert (missing.status_code, support.error(missing)["code"]) == (
+        400,
+        "idempotency_key_required",
+    )
     bad = support.register(api, body, key="spaces are not allowed")
     assert (bad.status_code, support.error(bad)["code"]) == (400, "invalid_idempotency_key")
     assert not Vendor.objects.exists()
@@ -255,7 +262,11 @@ def test_gateway_down_leaves_a_resumable_state_and_the_retry_resumes(api, settin
     }
     assert down["Retry-After"] == "30"
     record = Onboarding.objects.get(idempotency_key=key)
-    assert (record.status, record.step, record.error_step) == ("interrupted", "subscription", "payment")
+    assert (record.status, record.step, record.error_step) == (
+        "interrupted",
+        "subscription",
+        "payment",
+    )
     # consistent: one user, one vendor (pending) with its store, one pending subscription
     counts = _counts()
     assert counts["vendors_vendor"] == counts["vendors_store"] == 1
@@ -372,7 +383,9 @@ def test_a_taken_slug_or_email_is_a_conflict_and_nothing_is_made(api):
     first = support.register_body()
     assert support.register(api, first).status_code == 201
     before = _counts()
-    slug_taken = support.register(api, support.register_body(store={"slug": first["store"]["slug"]}))
+    slug_taken = support.register(
+        api, support.register_body(store={"slug": first["store"]["slug"]})
+    )
     assert slug_taken.status_code == 409
     assert support.error(slug_taken)["code"] == "slug_taken"
     email_taken = support.register(api, support.register_body(email=first["email"]))

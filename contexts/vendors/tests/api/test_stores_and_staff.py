@@ -199,7 +199,10 @@ def test_a_member_of_another_vendor_cannot_be_added(api, registered):
     profile = auth.user_profile(user_id=theirs["user_id"])
     assert profile is not None
     response = api.post(
-        "/api/v1/vendors/staff/add", {"email": profile.email, "role": "staff"}, format="json", **owner
+        "/api/v1/vendors/staff/add",
+        {"email": profile.email, "role": "staff"},
+        format="json",
+        **owner,
     )
     assert (response.status_code, support.error(response)["code"]) == (
         409,

@@ -34,7 +34,9 @@ def two(registered):
 def test_non_members_cannot_log_in(db):
     email = f"{support.unique('c')}@example.test"
     auth.user_create_or_get(email=email, full_name="Cust", password=support.PASSWORD)
-    response = Client().post("/vendor-admin/login/", {"username": email, "password": support.PASSWORD})
+    response = Client().post(
+        "/vendor-admin/login/", {"username": email, "password": support.PASSWORD}
+    )
     assert response.status_code == 200
     assert "does not belong to a vendor" in response.content.decode()
     assert Client().get("/vendor-admin/").status_code == 302  # to the login page
@@ -56,7 +58,7 @@ def test_lists_show_only_the_vendors_own_rows(two):
 
 
 def test_another_vendors_rows_cannot_be_opened_changed_or_deleted(two):
-    mine, theirs, email = two
+    _, theirs, email = two
     client = browser(email)
     other_store = theirs["store"]["id"]
     opened = client.get(f"/vendor-admin/vendors/store/{other_store}/change/")
@@ -74,7 +76,10 @@ def test_another_vendors_rows_cannot_be_opened_changed_or_deleted(two):
     other_vendor = theirs["vendor"]["id"]
     assert client.get(f"/vendor-admin/vendors/vendor/{other_vendor}/change/").status_code == 302
     other_sub = theirs["subscription"]["id"]
-    assert client.get(f"/vendor-admin/subscriptions/subscription/{other_sub}/change/").status_code == 302
+    assert (
+        client.get(f"/vendor-admin/subscriptions/subscription/{other_sub}/change/").status_code
+        == 302
+    )
     # a bulk delete naming another vendor's store deletes nothing of theirs
     client.post(
         "/vendor-admin/vendors/store/",
@@ -107,7 +112,12 @@ def test_owners_edit_their_stores_through_the_services(two):
     ).exists()
     added = client.post(
         "/vendor-admin/vendors/store/add/",
-        {"name": "Added", "slug": support.unique("adm"), "currency": "EUR", "opening_state": "open"},
+        {
+            "name": "Added",
+            "slug": support.unique("adm"),
+            "currency": "EUR",
+            "opening_state": "open",
+        },
     )
     assert added.status_code == 302, added.content.decode()[:3000]
     new = Store.objects.get(name="Added")
@@ -115,11 +125,21 @@ def test_owners_edit_their_stores_through_the_services(two):
     # growth: 3 stores; the third fits, the fourth is refused with the plan's reason
     client.post(
         "/vendor-admin/vendors/store/add/",
-        {"name": "Third", "slug": support.unique("adm"), "currency": "EUR", "opening_state": "open"},
+        {
+            "name": "Third",
+            "slug": support.unique("adm"),
+            "currency": "EUR",
+            "opening_state": "open",
+        },
     )
     refused = client.post(
         "/vendor-admin/vendors/store/add/",
-        {"name": "Fourth", "slug": support.unique("adm"), "currency": "EUR", "opening_state": "open"},
+        {
+            "name": "Fourth",
+            "slug": support.unique("adm"),
+            "currency": "EUR",
+            "opening_state": "open",
+        },
     )
     assert refused.status_code == 200
     assert "Growth plan allows 3 stores" in refused.content.decode()
@@ -137,9 +157,12 @@ def test_staff_members_may_look_but_not_touch(api, two):
     mine, _, owner_email = two
     headers = support.login(api, owner_email)
     email = f"{support.unique('st')}@example.test"
-    assert api.post(
-        "/api/v1/vendors/staff/add", {"email": email, "role": "staff"}, format="json", **headers
-    ).status_code == 201
+    assert (
+        api.post(
+            "/api/v1/vendors/staff/add", {"email": email, "role": "staff"}, format="json", **headers
+        ).status_code
+        == 201
+    )
     user = get_user_model().objects.get(email=email)
     user.set_password(support.PASSWORD)
     user.save()
@@ -155,7 +178,10 @@ def test_staff_members_may_look_but_not_touch(api, two):
         {"name": "Staff edit", "slug": "staff-edit", "currency": "EUR", "opening_state": "open"},
     )
     assert Store.objects.get(pk=store_id).name != "Staff edit"
-    assert client.post(f"/vendor-admin/vendors/store/{store_id}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        client.post(f"/vendor-admin/vendors/store/{store_id}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
     assert Store.objects.filter(pk=store_id).exists()
     # members: only the owner changes roles
     member = VendorMember.objects.get(user_id=user.pk)
@@ -170,7 +196,10 @@ def test_staff_see_everything_in_the_staff_admin(two, admin_client):
     page = admin_client.get("/admin/vendors/store/").content.decode()
     assert mine["store"]["name"] in page
     assert theirs["store"]["name"] in page
-    assert admin_client.get(f"/admin/vendors/vendor/{theirs['vendor']['id']}/change/").status_code == 200
+    assert (
+        admin_client.get(f"/admin/vendors/vendor/{theirs['vendor']['id']}/change/").status_code
+        == 200
+    )
     assert Vendor.objects.count() == 2
     # staff are not vendors: the vendor site is closed to them
     assert admin_client.get("/vendor-admin/").status_code == 302

@@ -83,7 +83,9 @@ def test_the_request_hash_covers_the_body_and_the_caller(settings):
     base = request_hash(_request(), None)
     assert base == request_hash(_request(), None)
     assert base != request_hash(_request(password="secret-two"), None)
-    assert base != request_hash(_request(store=StoreInput(name="Acme", slug="acme2", currency="EUR")), None)
+    assert base != request_hash(
+        _request(store=StoreInput(name="Acme", slug="acme2", currency="EUR")), None
+    )
     assert base != request_hash(_request(), uuid.uuid4())
     assert "secret-one" not in base
 
