@@ -179,17 +179,10 @@ class VendorStoreAdmin(VendorScopedAdmin):
         logo_changed = "logo" in form.changed_data
         try:
             if not change:
-                opening_state = data.pop("opening_state")
                 store = store_services.store_create(
                     vendor_id=vendor_id,
                     data=StoreInput(**{k: v or "" for k, v in data.items()}),
                 )
-                if opening_state != store.opening_state:
-                    store_services.store_update(
-                        vendor_id=vendor_id,
-                        store_id=store.pk,
-                        changes={"opening_state": opening_state},
-                    )
                 obj.pk = store.pk
                 obj._state.adding = False
             else:

@@ -209,14 +209,7 @@ class StoreCreateApi(VendorMemberApi):
         member = _member(request, MANAGERS)
         vendor_require_active(member)
         data = _validated(s.StoreCreateInput, request)
-        opening_state = data.pop("opening_state", None)
         store = store_services.store_create(vendor_id=member.vendor_id, data=StoreInput(**data))
-        if opening_state and opening_state != store.opening_state:
-            store = store_services.store_update(
-                vendor_id=member.vendor_id,
-                store_id=store.pk,
-                changes={"opening_state": opening_state},
-            )
         return Response(s.StoreOutput(store).data, status=status.HTTP_201_CREATED)
 
 

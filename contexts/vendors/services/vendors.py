@@ -55,6 +55,7 @@ class StoreInput:
     postal_code: str = ""
     region: str = ""
     country: str = ""
+    opening_state: str = "open"
 
 
 def vendor_create(
