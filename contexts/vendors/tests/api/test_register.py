@@ -163,6 +163,10 @@ def test_a_logged_in_customer_registers_with_their_token(api):
     result = support.data(support.register(api, body, **headers))
     assert result["user_id"] == str(user_id)
     assert Vendor.objects.get(pk=result["vendor"]["id"]).contact_email == email
+    # the token minted before carries no vendor role; a refreshed or new one does
+    assert api.get("/api/v1/vendors/me", **headers).status_code == 403
+    headers = support.login(api, email)
+    assert support.data(api.get("/api/v1/vendors/me", **headers))["role"] == "owner"
     again = support.register(api, support.register_body(plan="free"), **headers)
     assert again.status_code == 409
     assert support.error(again)["code"] == "already_vendor"
