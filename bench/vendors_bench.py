@@ -41,7 +41,7 @@ from rest_framework.test import APIClient  # noqa: E402
 
 from bazaar_platform import ratelimit  # noqa: E402
 
-PASSWORD = "Qz7!mango-Tulip-93"
+PASSWORD = "Qz7!mango-Tulip-93"  # noqa: S105 - a throwaway bench account
 
 
 def timed_ms(func: Callable[[], Any], *, number: int) -> tuple[float, float]:
