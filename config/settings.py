@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "contexts.auth.apps.AuthContextConfig",
     "contexts.catalog.apps.CatalogConfig",
     "contexts.payments.apps.PaymentsConfig",
+    "contexts.vendors.apps.VendorsConfig",
+    "contexts.subscriptions.apps.SubscriptionsConfig",
     "contexts.notifications.apps.NotificationsConfig",
 ]
 
@@ -427,7 +429,57 @@ if PAYMENTS_GATEWAY == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SE
         "PAYMENTS_GATEWAY=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"
     )
 
-# === Notifications (contexts/notifications) ==================================
+
+# === Vendors and subscriptions (contexts/vendors, contexts/subscriptions) ======
+# Vendor API rate limits come from the plan (requests per minute, a sliding window
+# in Redis shared by every process; in process memory without REDIS_URL).
+RATE_LIMIT_REDIS_URL: str = env.str("RATE_LIMIT_REDIS_URL", default="")  # empty: REDIS_URL
+RATE_LIMIT_KEY_PREFIX: str = env.str("RATE_LIMIT_KEY_PREFIX", default="bazaar:rl")
+# When Redis does not answer: serve the request (true) or answer 503 (false).
+VENDORS_RATE_LIMIT_FAIL_OPEN: bool = env.bool("VENDORS_RATE_LIMIT_FAIL_OPEN", default=True)
+VENDORS_PLAN_LIMITS_CACHE_SECONDS: int = env.int("VENDORS_PLAN_LIMITS_CACHE_SECONDS", default=60)
+# Anonymous vendor registrations per client IP per minute.
+VENDORS_REGISTER_RATE_PER_MINUTE: int = env.int("VENDORS_REGISTER_RATE_PER_MINUTE", default=10)
+VENDORS_ONBOARDING_LEASE_SECONDS: int = env.int("VENDORS_ONBOARDING_LEASE_SECONDS", default=120)
+VENDORS_LOGO_MAX_BYTES: int = env.int("VENDORS_LOGO_MAX_BYTES", default=512 * 1024)
+VENDORS_LOGO_MAX_PIXELS: int = env.int("VENDORS_LOGO_MAX_PIXELS", default=4096 * 4096)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "VendorMemberRoleEnum": "contexts.vendors.models.MemberRole",
+        "VendorStaffRoleEnum": [("manager", "Manager"), ("staff", "Staff")],
+        "SubscriptionChargeKindEnum": "contexts.subscriptions.models.ChargeKind",
+        # the catalogue's attribute kinds share the field name "kind": name both
+        "AttributeKindEnum": "contexts.catalog.models.Attribute.Kind",
+    }
+)
+BAZAAR_VENDOR_ADMIN: dict[str, str] = {
+    "MEMBERSHIP_RESOLVER": "contexts.vendors.facade.vendor_membership_for_user",
+}
+SUBSCRIPTIONS_DEFAULT_PLAN: str = env.str("SUBSCRIPTIONS_DEFAULT_PLAN", default="free")
+SUBSCRIPTIONS_GRACE_DAYS: int = env.int("SUBSCRIPTIONS_GRACE_DAYS", default=7)
+SUBSCRIPTIONS_RENEWAL_LEAD_DAYS: int = env.int("SUBSCRIPTIONS_RENEWAL_LEAD_DAYS", default=3)
+SUBSCRIPTIONS_PENDING_PAYMENT_TTL_DAYS: int = env.int(
+    "SUBSCRIPTIONS_PENDING_PAYMENT_TTL_DAYS", default=14
+)
+SUBSCRIPTIONS_BILLING_RUN_SECONDS: float = env.float(
+    "SUBSCRIPTIONS_BILLING_RUN_SECONDS", default=900.0
+)
+SUBSCRIPTIONS_CHECKOUT_SUCCESS_URL: str = env.str(
+    "SUBSCRIPTIONS_CHECKOUT_SUCCESS_URL", default=f"{SITE_URL}/vendor/billing/paid"
+)
+SUBSCRIPTIONS_CHECKOUT_CANCEL_URL: str = env.str(
+    "SUBSCRIPTIONS_CHECKOUT_CANCEL_URL", default=f"{SITE_URL}/vendor/billing/cancelled"
+)
+CELERY_BEAT_SCHEDULE["subscriptions-billing-run"] = {
+    "task": "subscriptions.billing_run",
+    "schedule": SUBSCRIPTIONS_BILLING_RUN_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["vendors-onboarding-stale-leases"] = {
+    "task": "vendors.onboarding_stale_leases_release",
+    "schedule": 300.0,
+}
+
+# === Notifications (contexts/notifications) ===================================
 # SMS_BACKEND (above) picks the SMS provider: "console" prints, "twilio" calls
 # Twilio's Messages API with plain HTTP (base URL configurable for tests/proxies).
 TWILIO_ACCOUNT_SID: str = env.str("TWILIO_ACCOUNT_SID", default="")

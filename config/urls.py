@@ -33,6 +33,7 @@ def _context_api_urls() -> list[URLResolver]:
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
+    path("vendor-admin/", import_module("bazaar_platform.vendor_admin").vendor_admin_site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from contexts.auth.selectors import user_get, user_role_names
+from contexts.auth.selectors import user_get, user_get_by_email, user_role_names
 from contexts.auth.services import accounts, keys
 
 
@@ -91,6 +91,17 @@ def user_create_or_get(*, email: str, full_name: str, password: str | None = Non
     """
     user, _ = accounts.user_create_or_get(email=email, full_name=full_name, password=password)
     return UUID(str(user.pk))
+
+
+def user_id_for_email(*, email: str) -> UUID | None:
+    """The id of the account registered with ``email`` (case-insensitive), or ``None``.
+
+    For flows that must not silently attach to somebody else's account (anonymous
+    vendor registration refuses an address that already has one). Endpoints using it
+    reveal whether an address is registered: throttle them.
+    """
+    user = user_get_by_email(email=email.strip().lower())
+    return None if user is None else UUID(str(user.pk))
 
 
 def role_grant(*, user_id: UUID, role: str) -> None:

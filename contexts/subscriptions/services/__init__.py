@@ -1,0 +1,1 @@
+"""Writes of the subscriptions context (plans, lifecycle, billing, plan changes, usage)."""

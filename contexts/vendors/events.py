@@ -1,0 +1,110 @@
+"""The vendors context's published language.
+
+Ordering key: the vendor (``aggregate = "vendor_id"``), so one vendor's history is
+seen in order. Store and staff events carry the vendor's resulting count, so a
+consumer keeping usage (the subscriptions context) needs no arithmetic and tolerates
+redelivery. Consumers: subscriptions (usage read model); catalog, search and
+notifications are expected to subscribe.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from bazaar_platform.events import IntegrationEvent
+
+
+class VendorRegistered(IntegrationEvent):
+    event_type: ClassVar[str] = "vendors.vendor_registered"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "vendor_id"
+
+    vendor_id: UUID
+    owner_user_id: UUID
+    legal_name: str
+
+
+class VendorActivated(IntegrationEvent):
+    event_type: ClassVar[str] = "vendors.vendor_activated"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "vendor_id"
+
+    vendor_id: UUID
+    owner_user_id: UUID
+
+
+class VendorSuspended(IntegrationEvent):
+    event_type: ClassVar[str] = "vendors.vendor_suspended"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "vendor_id"
+
+    vendor_id: UUID
+    reason: str  # "subscription_expired" | "subscription_cancelled" | "staff"
+
+
+class StoreCreated(IntegrationEvent):
+    event_type: ClassVar[str] = "vendors.store_created"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "vendor_id"
+
+    vendor_id: UUID
+    store_id: UUID
+    slug: str
+    name: str
+    currency: str
+    store_count: int
+
+
+class StoreUpdated(IntegrationEvent):
+    event_type: ClassVar[str] = "vendors.store_updated"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "vendor_id"
+
+    vendor_id: UUID
+    store_id: UUID
+    changed: list[str]
+    opening_state: str
+
+
+class StoreDeleted(IntegrationEvent):
+    event_type: ClassVar[str] = "vendors.store_deleted"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "vendor_id"
+
+    vendor_id: UUID
+    store_id: UUID
+    store_count: int
+
+
+class StaffMemberAdded(IntegrationEvent):
+    event_type: ClassVar[str] = "vendors.staff_member_added"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "vendor_id"
+
+    vendor_id: UUID
+    user_id: UUID
+    role: str
+    staff_count: int
+
+
+class StaffMemberRemoved(IntegrationEvent):
+    event_type: ClassVar[str] = "vendors.staff_member_removed"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "vendor_id"
+
+    vendor_id: UUID
+    user_id: UUID
+    staff_count: int
+
+
+ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
+    VendorRegistered,
+    VendorActivated,
+    VendorSuspended,
+    StoreCreated,
+    StoreUpdated,
+    StoreDeleted,
+    StaffMemberAdded,
+    StaffMemberRemoved,
+)

@@ -1,0 +1,1 @@
+"""Writes of the vendors context (vendors, stores, staff, logos, the onboarding saga)."""

@@ -1,0 +1,14 @@
+"""Celery tasks of the vendors context: thin wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from contexts.vendors.services.onboarding import onboarding_stale_leases_release
+
+
+@shared_task(name="vendors.onboarding_stale_leases_release", ignore_result=True)
+def vendors_onboarding_stale_leases_release() -> int:
+    """Beat: onboardings whose process died mid-request (lease run out) are marked
+    interrupted, so their status tells the truth; a retry with the key resumes them."""
+    return onboarding_stale_leases_release()
