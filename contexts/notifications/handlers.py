@@ -23,6 +23,11 @@ from django.conf import settings
 from bazaar_platform.events import IntegrationEvent
 from contexts.auth import events as auth_events
 from contexts.auth import facade as auth
+from contexts.catalog import events as catalog_events
+from contexts.payments import events as payments_events
+from contexts.payments import facade as payments
+from contexts.subscriptions import events as subscriptions_events
+from contexts.vendors import facade as vendors
 from contexts.notifications import selectors
 from contexts.notifications.events import SendRequested
 from contexts.notifications.models import Category, Channel
@@ -37,6 +42,7 @@ from contexts.notifications.services import (
 )
 from contexts.notifications.services.push import MSG_REVOKED, push_quietly
 from contexts.notifications.services.rendering import (
+    Money,
     sanitize_email_html,
     sanitize_in_app_html,
 )
@@ -71,6 +77,31 @@ def the_user(user_id: UUID) -> list[Recipient]:
     return [recipient] if recipient is not None else []
 
 
+def vendor_owner(vendor_id: UUID) -> list[Recipient]:
+    """The owner of a vendor (vendors facade), as a user recipient."""
+    vendor = vendors.vendor_get(vendor_id=vendor_id)
+    if vendor is None:
+        log.warning("notification_vendor_unknown", vendor_id=str(vendor_id))
+        return []
+    return the_user(vendor.owner_user_id)
+
+
+def payer(payment_id: UUID) -> list[Recipient]:
+    """Who paid (payments facade): their account if they had one, else the address
+    they paid with (e-mail only: no inbox without an account)."""
+    payment = payments.payment_get(payment_id=payment_id)
+    if payment is None:
+        log.warning("notification_payment_unknown", payment_id=str(payment_id))
+        return []
+    if payment.payer_user_id is not None:
+        recipient = user_recipient(payment.payer_user_id)
+        if recipient is not None:
+            return [recipient]
+    if payment.payer_email:
+        return [Recipient(email=payment.payer_email, locale=str(settings.LANGUAGE_CODE))]
+    return []
+
+
 def absolute(link: str) -> str:
     return f"{settings.SITE_URL}{link}" if link.startswith("/") else link
 
@@ -92,7 +123,9 @@ def _always(event: Any) -> bool:
 class Reaction(Generic[E]):
     event: type[E]
     kind: str
-    category: str
+    # A category, or a function of the event choosing one (a refund is about an order
+    # or about a vendor's subscription).
+    category: str | Callable[[E], str]
     recipients: Callable[[E], Iterable[Recipient]]
     channels: tuple[str, ...] = (Channel.IN_APP, Channel.EMAIL)
     context: Callable[[E, Recipient], Mapping[str, Any]] = field(default=_no_context)
@@ -155,6 +188,52 @@ REACTIONS: list[Reaction[Any]] = [
         channels=(Channel.EMAIL,),
         recipients=lambda e: the_user(e.user_id),
     ),
+    # subscriptions: the vendor's owner hears about activation and dunning.
+    Reaction(
+        event=subscriptions_events.SubscriptionActivated,
+        kind="subscription_activated",
+        category=Category.VENDOR_OPERATIONS,
+        recipients=lambda e: vendor_owner(e.vendor_id),
+        context=lambda e, r: {
+            "plan": e.plan_code,
+            "period_end": e.current_period_end,
+            "reactivated": e.reactivated,
+        },
+        link=lambda e: "/vendor-admin/",
+    ),
+    Reaction(
+        event=subscriptions_events.SubscriptionPastDue,
+        kind="subscription_past_due",
+        category=Category.VENDOR_OPERATIONS,
+        channels=(Channel.IN_APP, Channel.EMAIL, Channel.SMS),
+        recipients=lambda e: vendor_owner(e.vendor_id),
+        context=lambda e, r: {"plan": e.plan_code, "grace_until": e.grace_until},
+        link=lambda e: "/vendor-admin/",
+    ),
+    # payments: the payer hears that a refund went out.
+    Reaction(
+        event=payments_events.RefundSucceeded,
+        kind="refund_succeeded",
+        category=lambda e: {
+            "order": Category.ORDERS,
+            "subscription": Category.VENDOR_OPERATIONS,
+        }.get(e.purpose, Category.ACCOUNT),
+        recipients=lambda e: payer(e.payment_id),
+        context=lambda e, r: {
+            "amount": Money(e.amount_minor, e.currency),
+            "fully_refunded": e.payment_status == "refunded",
+        },
+    ),
+    # catalog: a vendor's product proposal went live.
+    Reaction(
+        event=catalog_events.ProductPublished,
+        kind="product_proposal_published",
+        category=Category.VENDOR_OPERATIONS,
+        recipients=lambda e: vendor_owner(e.proposed_by_vendor_id),
+        when=lambda e: e.proposed_by_vendor_id is not None,
+        context=lambda e, r: {"product": e.name},
+        link=lambda e: f"/api/v1/catalog/products/{e.slug}/",
+    ),
 ]
 
 
@@ -162,6 +241,7 @@ def react(reaction: Reaction[Any], event: IntegrationEvent) -> int:
     """Apply ``reaction`` to ``event``; returns how many messages were accepted."""
     if not reaction.when(event):
         return 0
+    category = reaction.category(event) if callable(reaction.category) else reaction.category
     accepted = 0
     link = reaction.link(event)
     for recipient in reaction.recipients(event):
@@ -180,7 +260,7 @@ def react(reaction: Reaction[Any], event: IntegrationEvent) -> int:
             source_event_id=event.event_id,
             source=event.event_type,
             kind=reaction.kind,
-            category=reaction.category,
+            category=category,
             recipient=recipient,
             channels=reaction.channels,
             bodies=rendered.bodies,
@@ -196,7 +276,7 @@ def handler_for(reaction: Reaction[Any]) -> Callable[[Any], None]:
         react(reaction, event)
 
     handle.__name__ = handle.__qualname__ = reaction.handler_name
-    handle.__doc__ = f"{reaction.event.event_type} -> {reaction.kind} ({reaction.category})"
+    handle.__doc__ = f"{reaction.event.event_type} -> {reaction.kind}"
     return handle
 
 

@@ -92,7 +92,8 @@ def _engine() -> Engine:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())[:200]
+    # ASCII whitespace only: a no-break space in "1 234,50 EUR" stays one.
+    return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip(" ")[:200]
 
 
 def _tidy_text(text: str) -> str:
@@ -174,3 +175,33 @@ def sanitize_email_html(html: str) -> str:
         },
         url_schemes={"http", "https", "mailto"},
     ).strip()
+
+
+# ISO 4217 minor units that are not 2 (the rest of the active codes use 2).
+_EXPONENTS = {
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+    "CLF": 4,
+    "UYW": 4,
+}
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in minor units that renders in the language active at render time
+    (templates evaluate it inside ``translation.override``): "1,234.50 EUR" in English,
+    "1 234,50 EUR" in French."""
+
+    amount_minor: int
+    currency: str
+
+    def __str__(self) -> str:
+        from decimal import Decimal
+
+        from django.utils.formats import number_format
+
+        exponent = _EXPONENTS.get(self.currency.upper(), 2)
+        value = Decimal(self.amount_minor).scaleb(-exponent)
+        return f"{number_format(value, decimal_pos=exponent, use_l10n=True, force_grouping=True)} {self.currency.upper()}"

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from celery import current_app as celery_app
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import cache as django_cache
@@ -18,7 +19,6 @@ from rest_framework.test import APIClient
 
 from bazaar_platform.tokens import jwks as jwks_module
 from bazaar_platform.tokens.status import status_cache
-from config.celery import app as celery_app
 from contexts.auth import facade as auth
 from tests.conftest import free_port
 

@@ -11,12 +11,13 @@ import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.db import connections
+from django.utils.module_loading import import_string
 from rest_framework.test import APIClient
 
 from bazaar_platform.events import register_handlers
 from bazaar_platform.events.registry import unregister_handler
-from config.asgi import application
 from contexts.auth import events as auth_events
 from contexts.notifications import facade
 from contexts.notifications.handlers import on_user_deactivated_close_sockets
@@ -24,6 +25,9 @@ from contexts.notifications.tests.conftest import login, make_user, profile_emai
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
+# The project's ASGI application (origin check, token middleware, router), by its
+# settings name: a context does not import config.
+application = import_string(settings.ASGI_APPLICATION)
 PATH = "/ws/notifications/"
 
 

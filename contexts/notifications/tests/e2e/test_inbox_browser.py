@@ -67,7 +67,16 @@ def live_daphne(tmp_path: Path) -> Iterator[str]:
     log_path = tmp_path / "daphne.log"
     log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "config.asgi:application",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -3,6 +3,7 @@ user-supplied values, per-channel failures, sanitising of sender-written HTML.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from django.conf import settings
 from contexts.notifications.handlers import REACTIONS
 from contexts.notifications.models import Channel
 from contexts.notifications.services.rendering import (
+    Money,
     available_locale,
     render_kind,
     sanitize_email_html,
@@ -29,6 +31,13 @@ SAMPLE = {
     "email": "ada@example.com",
     "needs_verification": True,
     "link": "https://bazaar.example/notifications/",
+    "plan": "growth",
+    "period_end": datetime(2026, 12, 29, tzinfo=UTC),
+    "grace_until": datetime(2026, 12, 6, tzinfo=UTC),
+    "reactivated": False,
+    "amount": Money(1250, "EUR"),
+    "fully_refunded": True,
+    "product": "Acme Phone X",
 }
 
 
@@ -134,3 +143,29 @@ def test_sender_written_email_html_keeps_layout_and_loses_active_content():
     assert '<table width="600" style="color:red">' in clean
     assert '<td style="padding:4px">' in clean
     assert "<form" not in clean and "<input" not in clean and "<script" not in clean
+
+
+@pytest.mark.parametrize(
+    ("money", "locale", "text"),
+    [
+        (Money(123450, "EUR"), "en", "1,234.50 EUR"),
+        (Money(123450, "eur"), "fr", "1\xa0234,50 EUR"),  # a no-break space
+        (Money(123450, "EUR"), "de", "1.234,50 EUR"),
+        (Money(1250, "JPY"), "en", "1,250 JPY"),
+        (Money(1250, "KWD"), "en", "1.250 KWD"),
+        (Money(-5, "USD"), "en", "-0.05 USD"),
+    ],
+)
+def test_amounts_render_in_the_recipients_format(money, locale, text):
+    from django.utils import translation
+
+    with translation.override(locale):
+        assert str(money) == text
+
+
+def test_dates_and_amounts_follow_the_language():
+    fr = render_kind(kind="subscription_past_due", channels=ALL, context=SAMPLE, locale="fr")
+    assert "6 décembre 2026" in fr.bodies.email_text
+    assert "06/12/2026" in fr.bodies.sms_text
+    de = render_kind(kind="refund_succeeded", channels=ALL, context=SAMPLE, locale="de")
+    assert de.bodies.subject == "Ihre Erstattung von 12,50 EUR ist unterwegs"
