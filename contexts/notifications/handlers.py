@@ -24,10 +24,6 @@ from bazaar_platform.events import IntegrationEvent
 from contexts.auth import events as auth_events
 from contexts.auth import facade as auth
 from contexts.catalog import events as catalog_events
-from contexts.payments import events as payments_events
-from contexts.payments import facade as payments
-from contexts.subscriptions import events as subscriptions_events
-from contexts.vendors import facade as vendors
 from contexts.notifications import selectors
 from contexts.notifications.events import SendRequested
 from contexts.notifications.models import Category, Channel
@@ -46,6 +42,10 @@ from contexts.notifications.services.rendering import (
     sanitize_email_html,
     sanitize_in_app_html,
 )
+from contexts.payments import events as payments_events
+from contexts.payments import facade as payments
+from contexts.subscriptions import events as subscriptions_events
+from contexts.vendors import facade as vendors
 
 log = structlog.get_logger("bazaar.notifications.handlers")
 
