@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform as stdlib_platform
@@ -88,10 +89,8 @@ async def _client(
             if task.done() and task.exception():
                 raise task.exception()  # type: ignore[misc]
     print(f"READY {ready}", flush=True)
-    try:
+    with contextlib.suppress(TimeoutError):  # report what arrived
         await asyncio.wait_for(done.wait(), timeout=deadline)
-    except TimeoutError:
-        pass
     out.write_text(json.dumps({"received": received, "handshake_ms": handshakes}))
     print("DONE", flush=True)
     for ws in sockets:
@@ -130,7 +129,7 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def main() -> None:  # noqa: PLR0915 - a linear script
+def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url")
@@ -155,7 +154,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
     os.environ["EVENT_DISPATCH"] = "inprocess"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     os.environ["EMAIL_URL"] = "dummymail://"
-    os.environ["AUTH_ACCESS_TOKEN_TTL_SECONDS"] = "3600"
+    os.environ["AUTH_ACCESS_TOKEN_TTL_SECONDS"] = "3600"  # noqa: S105 - a lifetime
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.notifications_bench_settings"
 
     import django
@@ -197,7 +196,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
                 User(
                     email=f"bench{i}@example.test",
                     full_name=f"Bench {i}",
-                    password="!",  # unusable
+                    password="!",  # noqa: S106 - an unusable password
                     email_verified_at=now,
                     customer_status=CustomerStatus.ACTIVE,
                 )
@@ -282,7 +281,9 @@ def main() -> None:  # noqa: PLR0915 - a linear script
             for row in Delivery.objects.values("status").annotate(n=Count("id"))
         }
         daphne_errors = sum(
-            1 for line in (work / "daphne.log").read_text().splitlines() if '"level": "error"' in line
+            1
+            for line in (work / "daphne.log").read_text().splitlines()
+            if '"level": "error"' in line
         )
         result = json.loads((work / "received.json").read_text())
         received = {int(k): v for k, v in result["received"].items()}
