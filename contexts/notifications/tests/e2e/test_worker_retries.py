@@ -3,6 +3,7 @@ task retry with exponential backoff (a real countdown on the broker), then it su
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -109,7 +110,7 @@ def test_a_busy_smtp_server_is_retried_by_the_worker_with_backoff(
     # The broker really waited: each retry started no earlier than its countdown.
     gaps = [
         (later.started_at - earlier.finished_at).total_seconds()
-        for earlier, later in zip(attempts, attempts[1:], strict=False)
+        for earlier, later in itertools.pairwise(attempts)
     ]
     assert gaps[0] >= BACKOFF * 0.9 and gaps[1] >= 2 * BACKOFF * 0.9, gaps
     assert len(busy_smtp.messages) == 1
