@@ -16,8 +16,10 @@ from uuid import UUID
 from django.db import transaction
 
 from bazaar_platform.events import publish
+from contexts.auth import facade as auth
 from contexts.notifications import selectors
 from contexts.notifications.events import SendRequested
+from contexts.notifications.models import Category, Channel
 from contexts.notifications.services import (
     Bodies,
     MessageRejectedError,
@@ -74,6 +76,8 @@ def notification_send(
         category=category,
         link=link,
     )
+    if not errors and recipient_user_id is not None and not _user_exists(recipient_user_id):
+        errors = {"recipient_user_id": ["No such user."]}
     if errors:
         raise MessageRejectedError(
             next(iter(errors.values()))[0], code="invalid_notification", fields=errors
@@ -104,6 +108,11 @@ def notification_send(
     return message_id
 
 
+def _user_exists(user_id: UUID) -> bool:
+    """Whether ``user_id`` is an account (asked of the auth facade)."""
+    return auth.user_profile(user_id=user_id) is not None
+
+
 def unread_count(*, user_id: UUID) -> int:
     """How many in-app notifications ``user_id`` has not read."""
     return selectors.unread_count(user_id=user_id)
@@ -112,8 +121,6 @@ def unread_count(*, user_id: UUID) -> int:
 def channel_enabled(*, user_id: UUID, category: str, channel: str) -> bool:
     """Whether ``user_id`` receives ``category`` messages on ``channel`` (defaults applied;
     security is always on). Unknown category or channel: ``False``."""
-    from contexts.notifications.models import Category, Channel
-
     if category not in Category.values or channel not in Channel.values:
         return False
     return selectors.channel_enabled(user_id=user_id, category=category, channel=channel)

@@ -310,6 +310,12 @@ def on_send_requested(event: SendRequested) -> None:
         category=event.category,
         link=event.link,
     )
+    if (
+        not errors
+        and event.recipient_user_id is not None
+        and auth.user_profile(user_id=event.recipient_user_id) is None
+    ):
+        errors = {"recipient_user_id": ["No such user."]}
     if errors:
         message_reject(
             source_event_id=event.message_id,

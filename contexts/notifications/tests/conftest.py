@@ -61,7 +61,7 @@ def _notifications_env(settings: Any) -> Iterator[None]:
     eager, propagates = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = False
-    django_cache.clear()
+    _clear_cache()
     jwks_module.reset_process_state()
     status_cache().forget_locally(None)
     yield
@@ -69,6 +69,16 @@ def _notifications_env(settings: Any) -> Iterator[None]:
     celery_app.conf.task_eager_propagates = propagates
     jwks_module.reset_process_state()
     status_cache().forget_locally(None)
+
+
+def _clear_cache() -> None:
+    """This worker's cache keys only (by prefix): ``clear()`` would FLUSHDB the Redis
+    database every parallel worker (and the channel layer) shares."""
+    delete_pattern = getattr(django_cache, "delete_pattern", None)
+    if delete_pattern is not None:
+        delete_pattern("*")
+    else:
+        django_cache.clear()
 
 
 def new_email() -> str:

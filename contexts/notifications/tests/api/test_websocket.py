@@ -4,6 +4,7 @@ revocation, and clients that send what the server does not understand."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -31,9 +32,17 @@ application = import_string(settings.ASGI_APPLICATION)
 PATH = "/ws/notifications/"
 
 
+_OPENED: list[WebsocketCommunicator] = []
+
+
 @pytest_asyncio.fixture(autouse=True)
 async def _close_thread_connections():
     yield
+    # Let every consumer finish (group_discard, StopConsumer) before the loop closes:
+    # a consumer the server closed still waits for the client's disconnect.
+    while _OPENED:
+        with contextlib.suppress(Exception):
+            await _OPENED.pop().disconnect(timeout=5)
     # sync_to_async runs ORM calls on a shared worker thread whose connection would
     # otherwise outlive the test (and block dropping the test database).
     await sync_to_async(connections.close_all)()
@@ -54,6 +63,7 @@ async def _open(token: str | None, **kwargs: Any) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(
         application, PATH, subprotocols=subprotocols, headers=ORIGIN
     )
+    _OPENED.append(communicator)
     connected, subprotocol = await communicator.connect(timeout=5)
     assert connected
     if token:
@@ -89,6 +99,7 @@ async def test_a_bad_token_is_refused_at_the_handshake():
     communicator = WebsocketCommunicator(
         application, PATH, subprotocols=["bearer", "a.b.c"], headers=ORIGIN
     )
+    _OPENED.append(communicator)
     connected, code = await communicator.connect(timeout=5)
     assert not connected and code == 4401
 

@@ -33,7 +33,7 @@ def queue() -> Iterator[str]:
     name = f"test-notifications-{uuid.uuid4().hex[:8]}"
     yield name
     with current_app.connection_for_write() as conn:
-        conn.default_channel.queue_delete(name)
+        conn.default_channel.queue_delete(name)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -87,6 +87,27 @@ def test_bad_input_is_refused_at_once_and_nothing_is_published(kwargs, field):
     assert not OutboxMessage.objects.exists()
 
 
+def test_an_unknown_recipient_user_is_refused(django_capture_on_commit_callbacks):
+    with pytest.raises(MessageRejectedError) as caught:
+        facade.notification_send(
+            channels=["in_app"], recipient_user_id=uuid.uuid4(), in_app_body="<p>x</p>"
+        )
+    assert caught.value.fields == {"recipient_user_id": ["No such user."]}
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        publish(
+            SendRequested(
+                message_id=uuid.uuid4(),
+                recipient_user_id=uuid.uuid4(),
+                channels=["in_app"],
+                in_app_body="<p>x</p>",
+            )
+        )
+    rejected = Notification.objects.get()
+    assert rejected.status == Notification.Status.REJECTED
+    assert rejected.error == "recipient_user_id: No such user."
+    assert not InboxItem.objects.exists()
+
+
 def test_a_message_goes_out_on_every_channel_it_names(django_capture_on_commit_callbacks, capsys):
     user_id = make_user(full_name="Ada")
     email = profile_email(user_id)
