@@ -346,15 +346,28 @@ def message_reject(
 
 
 def enqueue_deliveries(delivery_ids: Iterable[UUID]) -> None:
-    """Hand deliveries to the Celery task (run eagerly in the embedded profile).
+    """Hand deliveries to the Celery task, or run it here when tasks are eager.
 
-    The task is looked up by name: services sit below the tasks module and do not
-    import it. A broker refusal leaves the delivery pending (``deliveries_resend_stuck``
-    picks it up) instead of failing the caller, whose transaction has committed.
+    Eager means ``CELERY_TASK_ALWAYS_EAGER`` in Django's settings (what the embedded profile
+    and test settings change) or in the Celery app's configuration. The task is looked up
+    by name: services sit below the tasks module and do not import it. A broker refusal
+    leaves the delivery pending (``deliveries_resend_stuck`` picks it up) instead of
+    failing the caller, whose transaction has committed.
     """
     task = current_app.tasks[DELIVER_TASK]
+    eager = bool(settings.CELERY_TASK_ALWAYS_EAGER or current_app.conf.task_always_eager)
     for delivery_id in delivery_ids:
         try:
-            task.apply_async(args=(str(delivery_id),), queue=settings.NOTIFICATIONS_TASK_QUEUE)
+            if eager:
+                task.apply(args=(str(delivery_id),))
+            else:
+                # A router of our own: the app caches one built from ``task_routes`` the
+                # first time anything is sent, which would freeze routes configured later.
+                current_app.send_task(
+                    DELIVER_TASK,
+                    args=(str(delivery_id),),
+                    queue=settings.NOTIFICATIONS_TASK_QUEUE,
+                    router=current_app.amqp.Router(),
+                )
         except Exception:
             log.warning("notification_enqueue_failed", delivery_id=str(delivery_id), exc_info=True)

@@ -40,6 +40,7 @@ def _notifications_env(settings: Any) -> Iterator[None]:
     settings.AUTH_SIGNING_KEY_PEM = _signing_pem()
     settings.AUTH_SIGNING_KEY_FILE = ""
     settings.SMS_BACKEND = "console"
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # deliveries run in the test (see tasks.py)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     # One channel-layer prefix per test session and xdist worker: nothing crosses over.
     layers = settings.CHANNEL_LAYERS

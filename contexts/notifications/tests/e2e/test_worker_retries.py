@@ -83,6 +83,7 @@ def test_a_busy_smtp_server_is_retried_by_the_worker_with_backoff(
     settings, queue, busy_smtp, worker
 ):
     settings.NOTIFICATIONS_TASK_QUEUE = queue
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     eager = current_app.conf.task_always_eager
     current_app.conf.task_always_eager = False  # go through RabbitMQ to the worker
     try:
