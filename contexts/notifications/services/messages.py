@@ -18,6 +18,7 @@ from uuid import UUID
 
 import structlog
 from celery import current_app
+from celery.app.routes import Router
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -361,13 +362,16 @@ def enqueue_deliveries(delivery_ids: Iterable[UUID]) -> None:
             if eager:
                 task.apply(args=(str(delivery_id),))
             else:
-                # A router of our own: the app caches one built from ``task_routes`` the
-                # first time anything is sent, which would freeze routes configured later.
+                # The queue is explicit, so a router without routing rules does: the app's
+                # own router (and its route table) is cached from ``task_routes`` the first
+                # time it is used, which would freeze routes other code configures later.
                 current_app.send_task(
                     DELIVER_TASK,
                     args=(str(delivery_id),),
                     queue=settings.NOTIFICATIONS_TASK_QUEUE,
-                    router=current_app.amqp.Router(),
+                    router=Router(
+                        (), current_app.amqp.queues, create_missing=True, app=current_app
+                    ),
                 )
         except Exception:
             log.warning("notification_enqueue_failed", delivery_id=str(delivery_id), exc_info=True)
