@@ -167,10 +167,18 @@ def _host(uri: str) -> str:
 
 # --- token, revocation, introspection --------------------------------------------------------
 class TokenApi(TokenView):
-    """The toolkit's token endpoint, without its device-flow branch (no device grant here)."""
+    """The toolkit's token endpoint, without its device-flow branch (no device grant here).
+
+    Every answer is JSON and ``no-store`` (RFC 6749 §5.1), also for an error raised after
+    the grant's own validation, which the toolkit would send without those headers.
+    """
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return self.authorization_flow_token_response(request)
+        response = self.authorization_flow_token_response(request)
+        response["Content-Type"] = "application/json"
+        for name, value in NO_STORE.items():
+            response[name] = value
+        return response
 
 
 @method_decorator(csrf_exempt, name="dispatch")

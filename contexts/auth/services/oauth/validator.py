@@ -70,16 +70,28 @@ class BazaarOAuth2Validator(OAuth2Validator):
         self, client_id: str, response_type: str, client: Any, request: OAuthRequest, *a: Any, **k: Any
     ) -> bool:
         if response_type != "code":
-            raise errors.UnsupportedResponseTypeError(request=request)
+            raise errors.UnsupportedResponseTypeError(
+                description="Only response_type=code is supported.", request=request
+            )
         return bool(client.allows_grant_type(AbstractApplication.GRANT_AUTHORIZATION_CODE))
 
     def validate_scopes(
         self, client_id: str, scopes: list[str], client: Any, request: OAuthRequest, *a: Any, **k: Any
     ) -> bool:
-        if unknown_scopes(scopes):
-            return False
+        unknown = unknown_scopes(scopes)
+        if unknown:
+            raise errors.InvalidScopeError(
+                description=f"Unknown scope: {' '.join(unknown)[:100]}. See /api/v1/auth/scopes.",
+                request=request,
+            )
         if client.authorization_grant_type == AbstractApplication.GRANT_CLIENT_CREDENTIALS:
-            return set(scopes) <= set(scopes_for_applications(scopes))
+            refused = set(scopes) - set(scopes_for_applications(scopes))
+            if refused:
+                raise errors.InvalidScopeError(
+                    description=f"Not available to an application on its own: {' '.join(sorted(refused))}.",
+                    request=request,
+                )
+            return True
         user = getattr(request, "user", None)
         if isinstance(user, User):  # approving: the user is known
             roles = user_role_names(user_id=user.pk)
@@ -141,12 +153,17 @@ class BazaarOAuth2Validator(OAuth2Validator):
         self, client_id: str, code: str, request: OAuthRequest, *a: Any, **k: Any
     ) -> None:
         # The code was claimed in validate_code and its row stays for the replay window.
-        # A replay that raced this exchange flagged it: revoke what we just issued.
+        # A replay that raced this exchange flagged it: revoke what we just issued and
+        # answer invalid_grant here too.
         grant = OAuthGrant.objects.filter(code=code, application=request.client).first()
         if grant is None:
             raise errors.InvalidGrantError(request=request)
-        if grant.replayed_at is not None and grant.token_family is not None:
-            token_family_revoke(family=grant.token_family, reason="code_replayed")
+        if grant.replayed_at is not None:
+            if grant.token_family is not None:
+                token_family_revoke(family=grant.token_family, reason="code_replayed")
+            raise errors.InvalidGrantError(
+                description="The authorization code was used more than once.", request=request
+            )
 
     def _create_refresh_token(
         self, request: OAuthRequest, refresh_token_code: str, access_token: Any, previous: Any
@@ -194,7 +211,14 @@ class BazaarOAuth2Validator(OAuth2Validator):
             super().revoke_token(token, token_type_hint, request, *a, **k)
 
     def validate_bearer_token(self, token: str, scopes: list[str], request: OAuthRequest) -> bool:
-        """For the userinfo endpoint (resource APIs verify JWTs offline instead)."""
+        """For the userinfo endpoint (resource APIs verify JWTs offline instead).
+
+        Only from the ``Authorization`` header: oauthlib would also take
+        ``?access_token=`` (RFC 9700 §4.3.2 forbids tokens in URLs) or a form field.
+        """
+        if "Authorization" not in request.headers:
+            request.oauth2_error = {"error": "invalid_request"}
+            return False
         valid = super().validate_bearer_token(token, scopes, request)
         error = getattr(request, "oauth2_error", None) or {}
         if not valid and error.get("error") == "insufficient_scope":
