@@ -2,6 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -120,9 +121,16 @@ class OAuthApplicationAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
     readonly_fields = ("client_id", "created", "updated", "algorithm", "registration_source")
     exclude = ("client_secret", "hash_client_secret", "cimd_expires_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # Its tokens and codes go with it through the service (revoked, announced); the
+        # toolkit's token admins forbid a raw delete, which must not block this one.
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         from contexts.auth.services.oauth.applications import application_delete
