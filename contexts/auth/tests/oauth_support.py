@@ -133,10 +133,17 @@ def approve(client: Client, params: dict[str, str], *, allow: bool = True) -> An
 
 
 def get_code(client: Client, app: App, *, scope: str = "openid profile") -> tuple[str, str]:
-    """Run the consent dance for a signed-in ``client``: (code, code_verifier)."""
+    """Run the consent dance for a signed-in ``client``: (code, code_verifier).
+
+    When the user already consented to these scopes, no page is shown: the GET redirects.
+    """
     verifier, challenge = pkce()
     params = authorize_params(app, scope=scope, challenge=challenge)
-    response = approve(client, params)
+    response = client.get(AUTHORIZE, params)
+    if response.status_code == 200:
+        fields = form_fields(response.content.decode())
+        fields["allow"] = "Allow"
+        response = client.post(AUTHORIZE, fields)
     assert response.status_code == 302, response.content[:500]
     query = query_of(response["Location"])
     assert query.get("state") == params["state"], query
