@@ -392,9 +392,9 @@ INSTALLED_APPS += ["oauth2_provider"]
 # The toolkit's models live in the auth context (app label "accounts"): the context
 # owns OAuth apps, grants and tokens, and access tokens keep their jti for revocation.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.OAuthApplication"
-OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "accounts.OAuthAccessToken"
-OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "accounts.OAuthRefreshToken"
-OAUTH2_PROVIDER_ID_TOKEN_MODEL = "accounts.OAuthIDToken"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "accounts.OAuthAccessToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "accounts.OAuthRefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "accounts.OAuthIDToken"  # noqa: S105
 OAUTH2_PROVIDER_GRANT_MODEL = "accounts.OAuthGrant"
 LOGIN_URL = "oauth2_provider:login"  # where /o/authorize/ sends a browser without a session
 OAUTH_AUTHORIZATION_CODE_TTL_SECONDS: int = env.int(

@@ -67,7 +67,8 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **fields)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+# django-stubs cannot resolve the toolkit's "%(app_label)s_%(class)s" related names.
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=150, blank=True)

@@ -52,7 +52,9 @@ class AppsApi(FirstPartyApi):
 
     @extend_schema(responses={200: s.AppOutput(many=True)}, summary="My OAuth applications")
     def get(self, request: Request) -> Response:
-        return Response(s.AppOutput(application_list_for_owner(owner_id=_me(request)), many=True).data)
+        return Response(
+            s.AppOutput(application_list_for_owner(owner_id=_me(request)), many=True).data
+        )
 
     @extend_schema(
         request=s.AppRegisterInput,
@@ -106,4 +108,3 @@ class AuthorizationRevokeApi(FirstPartyApi):
             raise NotFoundError("You have not authorised this application.")
         consent.authorization_revoke(user_id=_me(request), application=application, by="user")
         return Response(status=status.HTTP_204_NO_CONTENT)
-

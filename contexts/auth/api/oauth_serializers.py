@@ -53,7 +53,8 @@ class AppOutput(serializers.ModelSerializer[OAuthApplication]):
         ]
 
     def get_grant_type(self, obj: OAuthApplication) -> str:
-        return GRANT_TYPE_NAMES.get(obj.authorization_grant_type, obj.authorization_grant_type)
+        grant_type = str(obj.authorization_grant_type)
+        return GRANT_TYPE_NAMES.get(grant_type, grant_type)
 
     def get_redirect_uris(self, obj: OAuthApplication) -> list[str]:
         return obj.redirect_uris.split()

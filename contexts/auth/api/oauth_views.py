@@ -17,8 +17,9 @@ prefers it) when the request cannot be redirected (unknown client, wrong redirec
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import login as django_login
@@ -80,7 +81,8 @@ class AuthorizeView(AuthorizationView):
         application = application_get(client_id=credentials["client_id"])
         assert application is not None  # validated above
         prompt = set(request.GET.get("prompt", "").split())
-        granted = scopes_grantable(scopes, roles=user_role_names(user_id=request.user.pk))
+        user_id = cast(UUID, request.user.pk)  # LoginRequiredMixin: a signed-in user
+        granted = scopes_grantable(scopes, roles=user_role_names(user_id=user_id))
         if scopes and not granted:
             return self._redirect_error(
                 errors.InvalidScopeError(
@@ -92,7 +94,7 @@ class AuthorizeView(AuthorizationView):
         interactive = bool(prompt & {"login", "consent"})
         if not interactive and (
             application.skip_authorization
-            or consent_covers(user_id=request.user.pk, application_id=application.pk, scopes=granted)
+            or consent_covers(user_id=user_id, application_id=application.pk, scopes=granted)
         ):
             try:
                 uri, _headers, _body, _status = self.create_authorization_response(
@@ -209,9 +211,13 @@ class IntrospectApi(OAuthLibMixin, View):
         if not token:
             return oauth_error("invalid_request", "The token parameter is missing.")
         hint = request.POST.get("token_type_hint", "access_token")
-        order = ("refresh_token", "access_token") if hint == "refresh_token" else (
-            "access_token",
-            "refresh_token",
+        order = (
+            ("refresh_token", "access_token")
+            if hint == "refresh_token"
+            else (
+                "access_token",
+                "refresh_token",
+            )
         )
         for kind in order:
             data = _introspect(kind, token, client)

@@ -176,7 +176,7 @@ class MeApi(BazaarAPIView):
     def get_permissions(self) -> list[Any]:
         if self.request.method == "PATCH":
             return [FirstPartyOnly()]
-        return [IsAuthenticated(), RequiresScope("profile")]
+        return [IsAuthenticated(), RequiresScope("profile")()]
 
     @extend_schema(responses={200: s.UserOutput}, summary="My profile")
     def get(self, request: Request) -> Response:

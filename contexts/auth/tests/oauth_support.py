@@ -106,9 +106,13 @@ class FormParser(HTMLParser):
         attributes = {k: v or "" for k, v in attrs}
         if tag == "form" and attributes.get("id") == self.form_id:
             self.inside = self.found = True
-        elif tag == "input" and self.inside and attributes.get("name"):
-            if attributes.get("type") != "submit":
-                self.fields[attributes["name"]] = attributes.get("value", "")
+        elif (
+            tag == "input"
+            and self.inside
+            and attributes.get("name")
+            and attributes.get("type") != "submit"
+        ):
+            self.fields[attributes["name"]] = attributes.get("value", "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
@@ -181,5 +185,10 @@ def refresh(client: Client, app: App, refresh_token: str, **extra: str) -> Any:
     return post_form(
         client,
         TOKEN,
-        {"grant_type": "refresh_token", "refresh_token": refresh_token, **app.credentials(), **extra},
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            **app.credentials(),
+            **extra,
+        },
     )

@@ -17,6 +17,7 @@ attribute (the auth context's user model provides it).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -153,23 +154,10 @@ def granted_scopes(user: Any) -> frozenset[str] | None:
     return None
 
 
-class RequiresScope(BasePermission):
-    """``permission_classes = [RequiresScope("orders:read")]``: a third-party token needs
-    every scope named (403 ``insufficient_scope`` naming the missing ones otherwise).
+class ScopePermission(BasePermission):
+    """Base of the classes :func:`RequiresScope` makes; ``required`` names the scopes."""
 
-    Use an instance (DRF calls it to get the permission object). First-party tokens and
-    session users pass; anonymous callers do not (401). Application tokens
-    (client credentials, no user) pass when they hold the scopes: this is the one guard
-    that lets them in.
-    """
-
-    def __init__(self, *scopes: str) -> None:
-        if not scopes:
-            raise ValueError("RequiresScope needs at least one scope")
-        self.scopes = scopes
-
-    def __call__(self) -> RequiresScope:
-        return self
+    required: tuple[str, ...] = ()
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -178,13 +166,26 @@ class RequiresScope(BasePermission):
         held = granted_scopes(user)
         if held is None:
             return True
-        missing = [scope for scope in self.scopes if scope not in held]
+        missing = [scope for scope in self.required if scope not in held]
         if missing:
             raise InsufficientScopeError(missing)
         return True
 
-    def __repr__(self) -> str:
-        return f"RequiresScope({', '.join(map(repr, self.scopes))})"
+
+@cache
+def RequiresScope(*scopes: str) -> type[ScopePermission]:  # noqa: N802 - used like a class
+    """``permission_classes = [RequiresScope("orders:read")]``: a third-party token needs
+    every scope named (403 ``insufficient_scope`` naming the missing ones otherwise).
+
+    First-party tokens and session users pass; anonymous callers do not (401).
+    Application tokens (client credentials, no user) pass when they hold the scopes:
+    this is the one guard that lets them in. Returns a permission class (one per set
+    of scopes), so it type-checks where DRF expects classes.
+    """
+    if not scopes or not all(isinstance(s, str) and s and " " not in s for s in scopes):
+        raise ValueError("RequiresScope needs one or more scope names")
+    name = "RequiresScope(" + ", ".join(map(repr, scopes)) + ")"
+    return type(name, (ScopePermission,), {"required": scopes, "__module__": __name__})
 
 
 class FirstPartyOnly(BasePermission):

@@ -30,6 +30,7 @@ import contextlib
 import os
 import threading
 import time
+from typing import Any
 
 import redis
 import structlog
@@ -138,8 +139,9 @@ class DenyList:
 
     def _resync(self, client: redis.Redis, key: str) -> None:
         now = time.time()
-        entries = client.zrangebyscore(key, now, "+inf", withscores=True)
-        for member, score in entries:
+        entries: list[Any] = list(client.zrangebyscore(key, now, "+inf", withscores=True))
+        for entry in entries:
+            member, score = entry[0], entry[1]
             jti = member.decode() if isinstance(member, bytes) else str(member)
             self._remember(jti, float(score))
 

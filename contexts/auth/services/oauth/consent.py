@@ -54,9 +54,7 @@ def authorization_revoke(*, user_id: UUID, application: OAuthApplication, by: st
     Raises ``NotFoundError`` when the user never authorised the application.
     """
     with transaction.atomic():
-        deleted, _ = OAuthConsent.objects.filter(
-            user_id=user_id, application=application
-        ).delete()
+        deleted, _ = OAuthConsent.objects.filter(user_id=user_id, application=application).delete()
         revoked = tokens_revoke(user_id=user_id, application=application, reason="access_revoked")
         if not deleted and not revoked:
             raise NotFoundError("You have not authorised this application.")

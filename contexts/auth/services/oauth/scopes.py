@@ -123,8 +123,11 @@ def scopes_grantable(scopes: Iterable[str], *, roles: Iterable[str]) -> list[str
 
 
 def scopes_for_applications(scopes: Iterable[str]) -> list[str]:
-    return [name for name in scope_list(scopes) if CATALOGUE.get(name, None) is not None
-            and CATALOGUE[name].for_applications]
+    return [
+        name
+        for name in scope_list(scopes)
+        if CATALOGUE.get(name) is not None and CATALOGUE[name].for_applications
+    ]
 
 
 def roles_for_token(*, user_roles: Iterable[str], scopes: Iterable[str]) -> list[str]:

@@ -22,7 +22,7 @@ from contexts.auth.selectors import user_role_names
 from contexts.auth.services.keys import current_signing_key, jwks_document
 from contexts.auth.services.oauth.scopes import roles_for_token, scope_list
 
-ID_TOKEN_TYPE = "JWT"
+ID_TOKEN_TYPE = "JWT"  # noqa: S105 - a media type, not a secret
 
 
 def issuer() -> str:

@@ -67,7 +67,13 @@ class BazaarOAuth2Validator(OAuth2Validator):
 
     # --- authorization endpoint ------------------------------------------------------
     def validate_response_type(
-        self, client_id: str, response_type: str, client: Any, request: OAuthRequest, *a: Any, **k: Any
+        self,
+        client_id: str,
+        response_type: str,
+        client: Any,
+        request: OAuthRequest,
+        *a: Any,
+        **k: Any,
     ) -> bool:
         if response_type != "code":
             raise errors.UnsupportedResponseTypeError(
@@ -76,7 +82,13 @@ class BazaarOAuth2Validator(OAuth2Validator):
         return bool(client.allows_grant_type(AbstractApplication.GRANT_AUTHORIZATION_CODE))
 
     def validate_scopes(
-        self, client_id: str, scopes: list[str], client: Any, request: OAuthRequest, *a: Any, **k: Any
+        self,
+        client_id: str,
+        scopes: list[str],
+        client: Any,
+        request: OAuthRequest,
+        *a: Any,
+        **k: Any,
     ) -> bool:
         unknown = unknown_scopes(scopes)
         if unknown:
@@ -114,7 +126,9 @@ class BazaarOAuth2Validator(OAuth2Validator):
     def validate_code(
         self, client_id: str, code: str, client: Any, request: OAuthRequest, *a: Any, **k: Any
     ) -> bool:
-        grant = OAuthGrant.objects.select_related("user").filter(code=code, application=client).first()
+        grant = (
+            OAuthGrant.objects.select_related("user").filter(code=code, application=client).first()
+        )
         if grant is None:
             return False
         if grant.used_at is not None:
@@ -131,7 +145,9 @@ class BazaarOAuth2Validator(OAuth2Validator):
             self._code_replayed(grant)
             return False
         request.user = grant.user
-        request.scopes = scopes_grantable(grant.scope.split(), roles=user_role_names(user_id=grant.user_id))
+        request.scopes = scopes_grantable(
+            grant.scope.split(), roles=user_role_names(user_id=grant.user_id)
+        )
         if grant.nonce:
             request.nonce = grant.nonce
         if grant.claims:

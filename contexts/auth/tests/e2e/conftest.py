@@ -22,7 +22,9 @@ class Provider:
 
 
 @pytest.fixture
-def provider(live_server: Any, transactional_db: None, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Provider:
+def provider(
+    live_server: Any, transactional_db: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> Provider:
     url = str(live_server.url)
     settings.SITE_URL = url
     settings.BAZAAR_TOKENS = {**settings.BAZAAR_TOKENS, "ISSUER": url}

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import jwt
 import pytest
 import requests
-from authlib.integrations.requests_client import OAuth2Session
 from authlib.integrations.base_client.errors import OAuthError as AuthlibOAuth2Error
+from authlib.integrations.requests_client import OAuth2Session
 
 from bazaar_platform.tokens import RevokedTokenError, authenticate_principal
 from contexts.auth.tests.e2e.conftest import Provider
@@ -194,5 +194,3 @@ def test_a_wrong_verifier_fails_at_the_token_endpoint(provider: Provider) -> Non
             state=state,
         )
     assert caught.value.error == "invalid_grant"
-
-

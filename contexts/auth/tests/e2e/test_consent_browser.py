@@ -68,7 +68,9 @@ def test_a_user_approves_the_consent_page_in_chromium(provider: Provider) -> Non
         app = make_app(owner, name="Acme Orders", redirect_uris=[redirect_uri])
         verifier, challenge = pkce()
         params = authorize_params(
-            app, scope="openid profile orders:read vendor:manage", challenge=challenge,
+            app,
+            scope="openid profile orders:read vendor:manage",
+            challenge=challenge,
             redirect_uri=redirect_uri,
         )
         url = f"{provider.url}/o/authorize/?{urlencode(params)}"

@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 APPS = "/api/v1/auth/apps"
 
 
-def register(api: APIClient, headers: dict[str, str], **overrides: Any) -> Any:
+def register(api: APIClient, headers: dict[str, Any], **overrides: Any) -> Any:
     body = {
         "name": "Acme Orders",
         "redirect_uris": [REDIRECT_URI],
@@ -81,15 +81,21 @@ def test_register_a_public_app_has_no_secret(api: APIClient, owner: User, bearer
     assert data["client_secret"] is None
 
 
-def test_register_a_server_to_server_app(api: APIClient, owner: User, bearer: Any, backend: Client) -> None:
-    data = register(
-        api, bearer(owner), grant_type="client_credentials", redirect_uris=[]
-    ).json()["data"]
+def test_register_a_server_to_server_app(
+    api: APIClient, owner: User, bearer: Any, backend: Client
+) -> None:
+    data = register(api, bearer(owner), grant_type="client_credentials", redirect_uris=[]).json()[
+        "data"
+    ]
     assert data["grant_type"] == "client_credentials"
     token = post_form(
         backend,
         TOKEN,
-        {"grant_type": "client_credentials", "client_id": data["client_id"], "client_secret": data["client_secret"]},
+        {
+            "grant_type": "client_credentials",
+            "client_id": data["client_id"],
+            "client_secret": data["client_secret"],
+        },
     )
     assert token.status_code == 200
 
@@ -108,7 +114,10 @@ def test_register_a_server_to_server_app(api: APIClient, owner: User, bearer: An
         ({"client_type": "secret-ish"}, "client_type"),
         ({"grant_type": "password"}, "grant_type"),
         ({"grant_type": "implicit"}, "grant_type"),
-        ({"grant_type": "client_credentials", "client_type": "public", "redirect_uris": []}, "client_type"),
+        (
+            {"grant_type": "client_credentials", "client_type": "public", "redirect_uris": []},
+            "client_type",
+        ),
         ({"name": ""}, "name"),
     ],
 )
@@ -125,7 +134,12 @@ def test_registration_refuses_bad_input(
 
 @pytest.mark.parametrize(
     "uri",
-    ["http://localhost:3000/callback", "http://127.0.0.1/callback", "http://[::1]:8080/cb", "https://a.example.test/cb?x=1"],
+    [
+        "http://localhost:3000/callback",
+        "http://127.0.0.1/callback",
+        "http://[::1]:8080/cb",
+        "https://a.example.test/cb?x=1",
+    ],
 )
 def test_loopback_http_and_https_redirects_are_accepted(
     api: APIClient, owner: User, bearer: Any, uri: str

@@ -56,12 +56,18 @@ def public_key_for(token: str) -> Any:
 # --- consent ---------------------------------------------------------------------------------
 def test_consent_page_shows_the_app_its_owner_and_the_scopes(browser: Client, app: App) -> None:
     _, challenge = pkce()
-    page = browser.get(AUTHORIZE, authorize_params(app, scope="openid profile email", challenge=challenge))
+    page = browser.get(
+        AUTHORIZE, authorize_params(app, scope="openid profile email", challenge=challenge)
+    )
     assert page.status_code == 200
     html = page.content.decode()
     assert "Acme Orders wants to access your Bazaar account" in html
     assert "Published by Olga Owner" in html
-    for description in ("Sign you in with your Bazaar account", "See your name", "See your e-mail address"):
+    for description in (
+        "Sign you in with your Bazaar account",
+        "See your name",
+        "See your e-mail address",
+    ):
         assert description in html
     assert "client.example.test" in html  # where the user will be sent
     assert page["X-Frame-Options"] == "DENY"  # RFC 9700 §4.16: no clickjacking of consent
@@ -69,7 +75,9 @@ def test_consent_page_shows_the_app_its_owner_and_the_scopes(browser: Client, ap
     assert fields["code_challenge_method"] == "S256"
 
 
-def test_approval_redirects_with_code_state_and_issuer(browser: Client, app: App, events: Any) -> None:
+def test_approval_redirects_with_code_state_and_issuer(
+    browser: Client, app: App, events: Any
+) -> None:
     _, challenge = pkce()
     params = authorize_params(app, challenge=challenge)
     with events():
@@ -169,7 +177,11 @@ def test_login_page_refuses_bad_credentials_and_foreign_next(user: User) -> None
     assert "login-error" in bad.content.decode()
     ok = client.post(
         "/o/login/",
-        {"email": user.email, "password": "correct-horse-battery-staple", "next": "https://evil.test/"},
+        {
+            "email": user.email,
+            "password": "correct-horse-battery-staple",
+            "next": "https://evil.test/",
+        },
     )
     assert ok.status_code == 302
     assert ok["Location"] == "/"  # never an open redirect
@@ -214,7 +226,10 @@ def test_code_exchange_issues_an_rfc9068_access_token_and_an_id_token(
     header = jwt.get_unverified_header(access)
     assert header == {"alg": "RS256", "typ": "at+jwt", "kid": key.kid}  # same key, same kid scheme
     claims = jwt.decode(
-        access, public_key_for(access), algorithms=["RS256"], audience="bazaar-api",
+        access,
+        public_key_for(access),
+        algorithms=["RS256"],
+        audience="bazaar-api",
         issuer="http://127.0.0.1:8000",
     )
     assert claims["sub"] == str(user.pk)
@@ -242,7 +257,10 @@ def test_code_exchange_issues_an_rfc9068_access_token_and_an_id_token(
     id_token = body["id_token"]
     assert jwt.get_unverified_header(id_token) == {"alg": "RS256", "typ": "JWT", "kid": key.kid}
     id_claims = jwt.decode(
-        id_token, public_key_for(id_token), algorithms=["RS256"], audience=app.client_id,
+        id_token,
+        public_key_for(id_token),
+        algorithms=["RS256"],
+        audience=app.client_id,
         issuer="http://127.0.0.1:8000",
     )
     assert id_claims["sub"] == str(user.pk)
@@ -281,7 +299,12 @@ def test_confidential_client_may_use_http_basic(browser: Client, backend: Client
     response = post_form(
         backend,
         TOKEN,
-        {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier},
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        },
         HTTP_AUTHORIZATION=f"Basic {basic}",
     )
     assert response.status_code == 200
@@ -352,7 +375,9 @@ def test_client_credentials_token_names_the_application_not_a_user(
     backend: Client, cc_app: App
 ) -> None:
     response = post_form(
-        backend, TOKEN, {"grant_type": "client_credentials", "scope": "catalog:read", **cc_app.credentials()}
+        backend,
+        TOKEN,
+        {"grant_type": "client_credentials", "scope": "catalog:read", **cc_app.credentials()},
     )
     assert response.status_code == 200
     body = response.json()
@@ -369,7 +394,9 @@ def test_client_credentials_token_names_the_application_not_a_user(
 def test_client_credentials_cannot_get_user_scopes(backend: Client, cc_app: App) -> None:
     for scope in ("openid", "profile", "orders:read", "vendor:manage"):
         response = post_form(
-            backend, TOKEN, {"grant_type": "client_credentials", "scope": scope, **cc_app.credentials()}
+            backend,
+            TOKEN,
+            {"grant_type": "client_credentials", "scope": scope, **cc_app.credentials()},
         )
         assert response.status_code == 400, scope
         assert response.json()["error"] == "invalid_scope"
@@ -382,14 +409,18 @@ def test_an_authorization_code_app_cannot_use_client_credentials(backend: Client
 
 
 # --- userinfo, introspection, revocation ----------------------------------------------------
-def test_userinfo_releases_claims_by_scope(browser: Client, backend: Client, app: App, user: User) -> None:
+def test_userinfo_releases_claims_by_scope(
+    browser: Client, backend: Client, app: App, user: User
+) -> None:
     body = tokens_for(browser, app, scope="openid profile")
     info = backend.get(USERINFO, HTTP_AUTHORIZATION=f"Bearer {body['access_token']}")
     assert info.status_code == 200
     assert info.json() == {"sub": str(user.pk), "name": "Casey Customer"}
 
 
-def test_userinfo_needs_openid_and_refuses_id_tokens(browser: Client, backend: Client, app: App) -> None:
+def test_userinfo_needs_openid_and_refuses_id_tokens(
+    browser: Client, backend: Client, app: App
+) -> None:
     no_openid = tokens_for(browser, app, scope="profile")
     response = backend.get(USERINFO, HTTP_AUTHORIZATION=f"Bearer {no_openid['access_token']}")
     assert response.status_code == 403
@@ -410,7 +441,9 @@ def test_introspection_describes_the_clients_own_tokens_only(
 
     body = tokens_for(browser, app)
     claims = claims_of(body["access_token"])
-    info = post_form(backend, INTROSPECT, {"token": body["access_token"], **app.credentials()}).json()
+    info = post_form(
+        backend, INTROSPECT, {"token": body["access_token"], **app.credentials()}
+    ).json()
     assert info == {
         "active": True,
         "token_type": "Bearer",
@@ -431,16 +464,18 @@ def test_introspection_describes_the_clients_own_tokens_only(
     assert refresh_info["active"] is True
     assert refresh_info["token_type"] == "refresh_token"
     other = make_app(owner, name="Nosy")
-    assert post_form(backend, INTROSPECT, {"token": body["access_token"], **other.credentials()}).json() == {
-        "active": False
-    }
+    assert post_form(
+        backend, INTROSPECT, {"token": body["access_token"], **other.credentials()}
+    ).json() == {"active": False}
     assert post_form(backend, INTROSPECT, {"token": "nonsense", **app.credentials()}).json() == {
         "active": False
     }
 
 
 def test_introspection_needs_client_authentication(backend: Client, app: App) -> None:
-    response = post_form(backend, INTROSPECT, {"token": "x", "client_id": app.client_id, "client_secret": "wrong"})
+    response = post_form(
+        backend, INTROSPECT, {"token": "x", "client_id": app.client_id, "client_secret": "wrong"}
+    )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
     missing = post_form(backend, INTROSPECT, app.credentials())
@@ -456,7 +491,9 @@ def test_revoking_an_access_token_denies_it_everywhere_at_once(
     jti = claims_of(body["access_token"])["jti"]
     with events():
         response = post_form(
-            backend, REVOKE, {"token": body["access_token"], "token_type_hint": "access_token", **app.credentials()}
+            backend,
+            REVOKE,
+            {"token": body["access_token"], "token_type_hint": "access_token", **app.credentials()},
         )
     assert response.status_code == 200
     with pytest.raises(RevokedTokenError):
@@ -466,7 +503,9 @@ def test_revoking_an_access_token_denies_it_everywhere_at_once(
     assert event.message["payload"]["reason"] == "client_revoked"
     # RFC 7009 §2.1: the bound refresh token goes too.
     assert refresh(backend, app, body["refresh_token"]).json()["error"] == "invalid_grant"
-    introspected = post_form(backend, INTROSPECT, {"token": body["access_token"], **app.credentials()})
+    introspected = post_form(
+        backend, INTROSPECT, {"token": body["access_token"], **app.credentials()}
+    )
     assert introspected.json() == {"active": False}
 
 
@@ -475,7 +514,15 @@ def test_revoking_a_refresh_token_revokes_its_access_token(
 ) -> None:
     body = tokens_for(browser, app)
     with events():
-        post_form(backend, REVOKE, {"token": body["refresh_token"], "token_type_hint": "refresh_token", **app.credentials()})
+        post_form(
+            backend,
+            REVOKE,
+            {
+                "token": body["refresh_token"],
+                "token_type_hint": "refresh_token",
+                **app.credentials(),
+            },
+        )
     assert refresh(backend, app, body["refresh_token"]).json()["error"] == "invalid_grant"
     with pytest.raises(RevokedTokenError):
         authenticate_principal(body["access_token"])
@@ -489,6 +536,8 @@ def test_a_client_cannot_revoke_another_clients_token(
     body = tokens_for(browser, app)
     other = make_app(owner, name="Other")
     with events():
-        response = post_form(backend, REVOKE, {"token": body["access_token"], **other.credentials()})
+        response = post_form(
+            backend, REVOKE, {"token": body["access_token"], **other.credentials()}
+        )
     assert response.status_code == 200  # RFC 7009: no disclosure
     assert authenticate_principal(body["access_token"]).client_id == app.client_id

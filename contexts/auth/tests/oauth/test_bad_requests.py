@@ -15,8 +15,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from bazaar_platform.tokens import RevokedTokenError, authenticate_principal
 from bazaar_platform.events.models import OutboxMessage
+from bazaar_platform.tokens import RevokedTokenError, authenticate_principal
 from contexts.auth.models import OAuthAccessToken, OAuthGrant, OAuthRefreshToken, User
 from contexts.auth.tests.oauth_support import (
     AUTHORIZE,
@@ -24,7 +24,6 @@ from contexts.auth.tests.oauth_support import (
     TOKEN,
     USERINFO,
     App,
-    approve,
     authorize_params,
     exchange,
     get_code,
@@ -97,7 +96,9 @@ def test_fatal_errors_are_json_for_a_caller_that_asks(browser: Client, app: App)
         {"client_id": ""},
     ],
 )
-def test_unknown_client_is_shown_not_redirected(browser: Client, app: App, change: dict[str, str]) -> None:
+def test_unknown_client_is_shown_not_redirected(
+    browser: Client, app: App, change: dict[str, str]
+) -> None:
     _, challenge = pkce()
     params = {**authorize_params(app, challenge=challenge), **change}
     shown_error(browser.get(AUTHORIZE, params))
@@ -120,7 +121,9 @@ def test_loopback_redirect_ports_may_vary_but_nothing_else(browser: Client, owne
         owner, name="CLI", client_type="public", redirect_uris=["http://127.0.0.1/callback"]
     )
     _, challenge = pkce()
-    ok = authorize_params(native, challenge=challenge, redirect_uri="http://127.0.0.1:51234/callback")
+    ok = authorize_params(
+        native, challenge=challenge, redirect_uri="http://127.0.0.1:51234/callback"
+    )
     assert browser.get(AUTHORIZE, ok).status_code == 200  # RFC 8252 §7.3
     for wrong in ("http://localhost:51234/callback", "http://127.0.0.1:51234/other"):
         shown_error(browser.get(AUTHORIZE, {**ok, "redirect_uri": wrong}))
@@ -158,7 +161,9 @@ def test_only_s256_is_accepted(browser: Client, app: App, method: str | None) ->
         ("device_code", "unsupported_response_type"),
     ],
 )
-def test_only_the_code_response_type(browser: Client, app: App, response_type: str, error: str) -> None:
+def test_only_the_code_response_type(
+    browser: Client, app: App, response_type: str, error: str
+) -> None:
     _, challenge = pkce()
     params = authorize_params(app, challenge=challenge, response_type=response_type)
     assert redirected_error(browser.get(AUTHORIZE, params), params)["error"] == error
@@ -187,7 +192,9 @@ def test_scopes_the_users_role_cannot_grant_are_invalid_scope(browser: Client, a
     assert query["error"] == "invalid_scope"
 
 
-def test_a_tampered_consent_form_cannot_add_role_scopes(browser: Client, backend: Client, app: App) -> None:
+def test_a_tampered_consent_form_cannot_add_role_scopes(
+    browser: Client, backend: Client, app: App
+) -> None:
     from contexts.auth.tests.oauth_support import form_fields
 
     verifier, challenge = pkce()
@@ -244,7 +251,7 @@ def test_replayed_code_is_refused_and_revokes_what_it_issued(
 
 
 def test_a_replay_racing_the_first_exchange_still_revokes(
-    browser: Client, backend: Client, app: App, events: Any
+    browser: Client, backend: Client, app: App, events: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, verifier = get_code(browser, app)
     # This exchange claimed the code, and a replay was seen before it finished (the
@@ -253,16 +260,17 @@ def test_a_replay_racing_the_first_exchange_still_revokes(
 
     real = validator.BazaarOAuth2Validator.invalidate_authorization_code
 
-    def replay_arrives_first(self: Any, client_id: str, code_: str, request: Any) -> None:
+    def replay_arrives_first(
+        self: Any, client_id: str, code_: str, request: Any, *a: Any, **k: Any
+    ) -> None:
         OAuthGrant.objects.filter(code=code_).update(replayed_at=timezone.now())
         real(self, client_id, code_, request)
 
-    validator.BazaarOAuth2Validator.invalidate_authorization_code = replay_arrives_first  # type: ignore[method-assign]
-    try:
-        with events():
-            body = token_error(exchange(backend, app, code, verifier), "invalid_grant")
-    finally:
-        validator.BazaarOAuth2Validator.invalidate_authorization_code = real  # type: ignore[method-assign]
+    monkeypatch.setattr(
+        validator.BazaarOAuth2Validator, "invalidate_authorization_code", replay_arrives_first
+    )
+    with events():
+        body = token_error(exchange(backend, app, code, verifier), "invalid_grant")
     assert "more than once" in body["error_description"]
     assert not OAuthAccessToken.objects.exists()
     assert not OAuthRefreshToken.objects.filter(revoked__isnull=True).exists()
@@ -275,17 +283,23 @@ def test_expired_code(browser: Client, backend: Client, app: App) -> None:
     token_error(exchange(backend, app, code, verifier), "invalid_grant")
 
 
-def test_code_issued_to_another_client(browser: Client, backend: Client, app: App, owner: User) -> None:
+def test_code_issued_to_another_client(
+    browser: Client, backend: Client, app: App, owner: User
+) -> None:
     other = make_app(owner, name="Other")
     code, verifier = get_code(browser, app)
     token_error(exchange(backend, other, code, verifier), "invalid_grant")
     assert exchange(backend, app, code, verifier).status_code == 200  # not burnt for its client
 
 
-def test_redirect_uri_must_repeat_the_authorized_one(browser: Client, backend: Client, owner: User) -> None:
+def test_redirect_uri_must_repeat_the_authorized_one(
+    browser: Client, backend: Client, owner: User
+) -> None:
     two = make_app(owner, redirect_uris=[REDIRECT_URI, "https://client.example.test/other"])
     code, verifier = get_code(browser, two)
-    response = exchange(backend, two, code, verifier, redirect_uri="https://client.example.test/other")
+    response = exchange(
+        backend, two, code, verifier, redirect_uri="https://client.example.test/other"
+    )
     token_error(response, "invalid_request")
 
 
@@ -307,25 +321,44 @@ def test_confidential_client_must_authenticate(
 @pytest.mark.parametrize(
     ("data", "error"),
     [
-        ({"grant_type": "password", "username": "casey@example.test", "password": "x"}, "unsupported_grant_type"),
-        ({"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": "x"}, "unsupported_grant_type"),
+        (
+            {"grant_type": "password", "username": "casey@example.test", "password": "x"},
+            "unsupported_grant_type",
+        ),
+        (
+            {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": "x"},
+            "unsupported_grant_type",
+        ),
         ({"grant_type": "implicit"}, "unsupported_grant_type"),
-        ({"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "x"}, "unsupported_grant_type"),
+        (
+            {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "x"},
+            "unsupported_grant_type",
+        ),
         ({}, "unsupported_grant_type"),
     ],
 )
-def test_unsupported_grant_types(backend: Client, app: App, data: dict[str, str], error: str) -> None:
+def test_unsupported_grant_types(
+    backend: Client, app: App, data: dict[str, str], error: str
+) -> None:
     token_error(post_form(backend, TOKEN, {**data, **app.credentials()}), error)
 
 
-def test_password_grant_is_refused_even_for_a_real_password(backend: Client, app: App, user: User) -> None:
-    data = {"grant_type": "password", "username": user.email, "password": "correct-horse-battery-staple"}
+def test_password_grant_is_refused_even_for_a_real_password(
+    backend: Client, app: App, user: User
+) -> None:
+    data = {
+        "grant_type": "password",
+        "username": user.email,
+        "password": "correct-horse-battery-staple",
+    }
     token_error(post_form(backend, TOKEN, {**data, **app.credentials()}), "unsupported_grant_type")
 
 
 def test_refresh_cannot_widen_the_scope(browser: Client, backend: Client, app: App) -> None:
     first = tokens_for(browser, app, scope="openid profile")
-    token_error(refresh(backend, app, first["refresh_token"], scope="openid profile email"), "invalid_scope")
+    token_error(
+        refresh(backend, app, first["refresh_token"], scope="openid profile email"), "invalid_scope"
+    )
     token_error(refresh(backend, app, first["refresh_token"], scope="orders:read"), "invalid_scope")
 
 
@@ -333,7 +366,9 @@ def test_garbage_refresh_token(backend: Client, app: App) -> None:
     token_error(refresh(backend, app, "not-a-refresh-token"), "invalid_grant")
 
 
-def test_inactive_users_tokens_stop_working(browser: Client, backend: Client, app: App, user: User) -> None:
+def test_inactive_users_tokens_stop_working(
+    browser: Client, backend: Client, app: App, user: User
+) -> None:
     code, verifier = get_code(browser, app)
     User.objects.filter(pk=user.pk).update(is_active=False)
     token_error(exchange(backend, app, code, verifier), "invalid_grant")

@@ -114,13 +114,15 @@ def test_with_redis_down_checks_answer_from_memory(settings: Any) -> None:
 
 @pytest.mark.django_db
 def test_the_handler_is_idempotent() -> None:
+    from datetime import timedelta
+
     from django.utils import timezone
 
     from contexts.auth.events import TokenRevoked
 
     event = TokenRevoked(
         jti=jti(),
-        expires_at=timezone.now() + timezone.timedelta(minutes=5),
+        expires_at=timezone.now() + timedelta(minutes=5),
         user_id=None,
         client_id="x",
         reason="client_revoked",

@@ -30,7 +30,11 @@ def test_discovery_advertises_what_the_server_does(backend: Client) -> None:
     assert doc["introspection_endpoint"] == f"{SITE}/o/introspect/"
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]  # not HS256
     assert doc["response_types_supported"] == ["code"]
-    assert doc["grant_types_supported"] == ["authorization_code", "refresh_token", "client_credentials"]
+    assert doc["grant_types_supported"] == [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+    ]
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert doc["authorization_response_iss_parameter_supported"] is True
     assert "vendor:manage" in doc["scopes_supported"]
@@ -47,10 +51,15 @@ def test_the_issuer_follows_site_url(backend: Client, settings: Any) -> None:
     assert doc["jwks_uri"] == "https://market.example.test/.well-known/jwks.json"
 
 
-def test_tokens_verify_against_the_published_jwks(browser: Client, backend: Client, app: App) -> None:
+def test_tokens_verify_against_the_published_jwks(
+    browser: Client, backend: Client, app: App
+) -> None:
     body = tokens_for(browser, app, scope="openid")
     jwks = jwt.PyJWKSet.from_dict(backend.get("/.well-known/jwks.json").json())
-    for token, audience in ((body["access_token"], "bazaar-api"), (body["id_token"], app.client_id)):
+    for token, audience in (
+        (body["access_token"], "bazaar-api"),
+        (body["id_token"], app.client_id),
+    ):
         kid = jwt.get_unverified_header(token)["kid"]
         key = next(k for k in jwks.keys if k.key_id == kid)
         jwt.decode(token, key.key, algorithms=["RS256"], audience=audience, issuer=SITE)

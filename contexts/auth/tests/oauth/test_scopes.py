@@ -60,8 +60,11 @@ class VendorCatalogApi(BazaarAPIView):
 
 
 def call(view: type[APIView], token: str | None = None) -> Any:
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    response = view.as_view()(APIRequestFactory().get("/x", **headers))
+    factory = APIRequestFactory()
+    request = (
+        factory.get("/x", HTTP_AUTHORIZATION=f"Bearer {token}") if token else factory.get("/x")
+    )
+    response = view.as_view()(request)
     response.render()
     return response
 
@@ -133,12 +136,16 @@ def test_anonymous_is_401(db: None) -> None:
 
 
 def test_application_tokens_need_the_scope_too(backend: Client, cc_app: App) -> None:
-    no_scope = post_form(backend, TOKEN, {"grant_type": "client_credentials", **cc_app.credentials()})
+    no_scope = post_form(
+        backend, TOKEN, {"grant_type": "client_credentials", **cc_app.credentials()}
+    )
     token = no_scope.json()["access_token"]
     assert claims_of(token)["scope"] == ""
     assert call(FeedApi, token).status_code == 403
     scoped = post_form(
-        backend, TOKEN, {"grant_type": "client_credentials", "scope": "catalog:read", **cc_app.credentials()}
+        backend,
+        TOKEN,
+        {"grant_type": "client_credentials", "scope": "catalog:read", **cc_app.credentials()},
     ).json()["access_token"]
     ok = call(FeedApi, scoped)
     assert ok.status_code == 200
@@ -149,7 +156,9 @@ def test_application_tokens_are_refused_by_user_endpoints(
     backend: Client, cc_app: App, api: APIClient
 ) -> None:
     token = post_form(
-        backend, TOKEN, {"grant_type": "client_credentials", "scope": "catalog:read", **cc_app.credentials()}
+        backend,
+        TOKEN,
+        {"grant_type": "client_credentials", "scope": "catalog:read", **cc_app.credentials()},
     ).json()["access_token"]
     response = api.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 403
@@ -198,9 +207,7 @@ def test_account_management_is_first_party_only(
     browser: Client, app: App, api: APIClient, method: str, path: str, body: Any
 ) -> None:
     token = tokens_for(browser, app, scope="openid profile email")["access_token"]
-    response = getattr(api, method)(
-        path, body, format="json", HTTP_AUTHORIZATION=f"Bearer {token}"
-    )
+    response = getattr(api, method)(path, body, format="json", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "first_party_only"
 
@@ -209,7 +216,8 @@ def test_account_management_is_first_party_only(
 def test_vendor_scopes_are_withheld_from_a_customer(browser: Client, app: App) -> None:
     _, challenge = pkce()
     page = browser.get(
-        AUTHORIZE, authorize_params(app, scope="openid orders:read vendor:manage", challenge=challenge)
+        AUTHORIZE,
+        authorize_params(app, scope="openid orders:read vendor:manage", challenge=challenge),
     )
     html = page.content.decode()
     assert 'id="withheld-scopes"' in html and "vendor:manage" in html
