@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.conf import global_settings
 
 from bazaar_platform.observability.logging import build_logging_config
 
@@ -446,7 +447,9 @@ OAUTH2_PROVIDER: dict[str, Any] = {
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     "ALLOW_URI_WILDCARDS": False,
     "REQUEST_APPROVAL_PROMPT": "force",  # remembered consent is ours (OAuthConsent)
-    "CLIENT_SECRET_HASHER": "default",  # secrets stored hashed (hash_client_secret=True)
+    # Secrets are stored hashed (hash_client_secret=True), with a salted SHA-256 rather
+    # than the password KDF: they are 128 random characters (services/oauth/hashers.py).
+    "CLIENT_SECRET_HASHER": "bazaar_client_secret_sha256",
     "APPLICATION_ADMIN_CLASS": "contexts.auth.admin.OAuthApplicationAdmin",
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
@@ -460,3 +463,9 @@ OAUTH2_PROVIDER: dict[str, Any] = {
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 BAZAAR_TOKENS["FIRST_PARTY_CLIENT_IDS"] = [AUTH_TOKEN_CLIENT_ID]
+# Django's password hashers, then the client-secret one (never used for passwords: only
+# the first entry hashes new passwords).
+PASSWORD_HASHERS = [
+    *global_settings.PASSWORD_HASHERS,
+    "contexts.auth.services.oauth.hashers.ClientSecretHasher",
+]

@@ -67,8 +67,10 @@ def test_register_a_confidential_app_and_see_the_secret_once(
     stored = OAuthApplication.objects.get(client_id=data["client_id"])
     assert stored.user == owner
     assert stored.client_secret != secret
-    identify_hasher(stored.client_secret)  # a Django password hash, not the secret
+    # A (salted SHA-256) hash, not the secret; not the password KDF (secrets are random).
+    assert identify_hasher(stored.client_secret).algorithm == "bazaar_client_secret_sha256"
     assert check_password(secret, stored.client_secret)
+    assert not check_password(secret[:-1] + "x", stored.client_secret)
     listed = api.get(APPS, **bearer(owner)).json()["data"]
     assert [a["client_id"] for a in listed] == [data["client_id"]]
     assert "client_secret" not in listed[0]
