@@ -463,6 +463,10 @@ OAUTH2_PROVIDER: dict[str, Any] = {
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 BAZAAR_TOKENS["FIRST_PARTY_CLIENT_IDS"] = [AUTH_TOKEN_CLIENT_ID]
+CELERY_BEAT_SCHEDULE["auth-oauth-clear-expired"] = {
+    "task": "auth.oauth_clear_expired",
+    "schedule": 24 * 3600.0,
+}
 # Django's password hashers, then the client-secret one (never used for passwords: only
 # the first entry hashes new passwords).
 PASSWORD_HASHERS = [

@@ -109,3 +109,15 @@ def tokens_revoke(*, user_id: UUID, application: OAuthApplication | None, reason
         OAuthIDToken.objects.filter(**scope).delete()
         OAuthGrant.objects.filter(used_at__isnull=True, **scope).delete()
     return live
+
+
+def oauth_expired_clear() -> None:
+    """Delete expired codes and tokens (the toolkit's ``clear_expired``; daily beat task).
+
+    Expired access tokens verify nowhere, so their deletion announces nothing. Spent
+    codes stay until the end of their replay window.
+    """
+    from oauth2_provider.models import clear_expired
+
+    with revoking("expired"):
+        clear_expired()

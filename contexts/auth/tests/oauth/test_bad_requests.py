@@ -279,6 +279,9 @@ def test_a_replay_racing_the_first_exchange_still_revokes(
 
 def test_expired_code(browser: Client, backend: Client, app: App) -> None:
     code, verifier = get_code(browser, app)
+    grant = OAuthGrant.objects.get(code=code)
+    lifetime = (grant.expires - grant.created).total_seconds()
+    assert 55 <= lifetime <= 61  # OAUTH_AUTHORIZATION_CODE_TTL_SECONDS (60): short-lived
     OAuthGrant.objects.filter(code=code).update(expires=timezone.now() - timedelta(seconds=1))
     token_error(exchange(backend, app, code, verifier), "invalid_grant")
 
@@ -360,6 +363,13 @@ def test_refresh_cannot_widen_the_scope(browser: Client, backend: Client, app: A
         refresh(backend, app, first["refresh_token"], scope="openid profile email"), "invalid_scope"
     )
     token_error(refresh(backend, app, first["refresh_token"], scope="orders:read"), "invalid_scope")
+
+
+def test_an_expired_refresh_token_is_refused(browser: Client, backend: Client, app: App) -> None:
+    body = tokens_for(browser, app)
+    # A refresh token dies OAUTH_REFRESH_TOKEN_TTL_SECONDS after its access token expired.
+    OAuthAccessToken.objects.update(expires=timezone.now() - timedelta(days=31))
+    token_error(refresh(backend, app, body["refresh_token"]), "invalid_grant")
 
 
 def test_garbage_refresh_token(backend: Client, app: App) -> None:

@@ -193,3 +193,32 @@ def _database_url() -> str:
     if s["ENGINE"].endswith("sqlite3"):
         pytest.fail("the cross-process test needs the services profile (PostgreSQL + Redis)")
     return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+@pytest.mark.django_db
+def test_the_daily_clean_up_removes_expired_rows_without_announcing_them(
+    events: Any, owner: Any, user: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bazaar_platform.events.models import OutboxMessage
+    from contexts.auth.models import OAuthAccessToken, OAuthGrant
+    from contexts.auth.tasks import oauth_clear_expired
+
+    app = make_app(owner)
+    browser = Client()
+    browser.force_login(user)
+    expired = tokens_for(browser, app)
+    live = tokens_for(browser, app)
+    OAuthAccessToken.objects.filter(
+        jti=jwt.decode(expired["access_token"], options={"verify_signature": False})["jti"]
+    ).update(expires=timezone.now() - timedelta(days=60))
+    OAuthGrant.objects.update(expires=timezone.now() - timedelta(seconds=1))
+    with events():
+        oauth_clear_expired()
+    assert OAuthAccessToken.objects.count() == 1
+    assert not OAuthGrant.objects.exists()
+    assert not OutboxMessage.objects.filter(event_type="auth.token_revoked").exists()
+    assert authenticate_principal(live["access_token"])
