@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "bazaar_platform.events.apps.EventsConfig",
     # bounded contexts
     "contexts.auth.apps.AuthContextConfig",
+    "contexts.catalog.apps.CatalogConfig",
+    "contexts.payments.apps.PaymentsConfig",
 ]
 
 MIDDLEWARE = [
@@ -473,3 +475,45 @@ PASSWORD_HASHERS = [
     *global_settings.PASSWORD_HASHERS,
     "contexts.auth.services.oauth.hashers.ClientSecretHasher",
 ]
+
+# --- catalogue (contexts/catalog) ---------------------------------------------
+# Product image uploads: bytes accepted (an HTTP upload is also bound by
+# API_MAX_BODY_BYTES), pixels accepted (decompression bombs), thumbnail bounding box.
+CATALOG_IMAGE_MAX_BYTES: int = env.int("CATALOG_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
+CATALOG_IMAGE_MAX_PIXELS: int = env.int("CATALOG_IMAGE_MAX_PIXELS", default=40_000_000)
+CATALOG_THUMBNAIL_SIZE: int = env.int("CATALOG_THUMBNAIL_SIZE", default=400)
+
+
+# === Payments (contexts/payments) ============================================
+# Which gateway new payment links go to: "sandbox" (built in: a hosted test page that
+# sends signed webhooks back to us) or "stripe" (Checkout Sessions through the
+# official SDK). Webhooks are accepted at /api/v1/payments/webhooks/<gateway> for
+# every gateway that is enabled (sandbox: PAYMENTS_SANDBOX_ENABLED; stripe: keys set).
+PAYMENTS_GATEWAY: str = env.str("PAYMENTS_GATEWAY", default="sandbox")
+if PAYMENTS_GATEWAY not in {"sandbox", "stripe"}:
+    raise environ.ImproperlyConfigured(
+        f"PAYMENTS_GATEWAY must be sandbox or stripe, not {PAYMENTS_GATEWAY!r}"
+    )
+PAYMENTS_SANDBOX_ENABLED: bool = env.bool(
+    "PAYMENTS_SANDBOX_ENABLED", default=PAYMENTS_GATEWAY == "sandbox"
+)
+# Empty: the sandbox gateway generates its signing secret on first use (stored in its
+# SandboxAccount row, shared by every process through the database).
+PAYMENTS_SANDBOX_WEBHOOK_SECRET: str = env.str("PAYMENTS_SANDBOX_WEBHOOK_SECRET", default="")
+# Where the sandbox delivers its webhooks; empty = <SITE_URL>/api/v1/payments/webhooks/sandbox.
+PAYMENTS_SANDBOX_WEBHOOK_URL: str = env.str("PAYMENTS_SANDBOX_WEBHOOK_URL", default="")
+PAYMENTS_WEBHOOK_TOLERANCE_SECONDS: int = env.int("PAYMENTS_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Upper bound on one payment, in minor units of any currency (a typo guard, not a limit
+# of the business): 10^10 is 100 million in a 2-decimal currency.
+PAYMENTS_MAX_AMOUNT_MINOR: int = env.int("PAYMENTS_MAX_AMOUNT_MINOR", default=10_000_000_000)
+PAYMENTS_GATEWAY_TIMEOUT_SECONDS: float = env.float(
+    "PAYMENTS_GATEWAY_TIMEOUT_SECONDS", default=10.0
+)
+STRIPE_SECRET_KEY: str = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET: str = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_MAX_NETWORK_RETRIES: int = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+if PAYMENTS_GATEWAY == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise environ.ImproperlyConfigured(
+        "PAYMENTS_GATEWAY=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"
+    )

@@ -6,6 +6,8 @@ from importlib import import_module
 from importlib.util import find_spec
 
 from django.apps import apps
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -40,6 +42,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *_context_api_urls(),
     path("", include("contexts.auth.api.wellknown_urls")),
 ]
+
+# Uploaded media (product images, logos) in development; production serves them from
+# object storage or the reverse proxy. `static()` returns nothing when DEBUG is off.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "bazaar_platform.api.responses.bad_request"
 handler403 = "bazaar_platform.api.responses.permission_denied"

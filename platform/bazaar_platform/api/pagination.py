@@ -33,7 +33,7 @@ def _paginated_schema(schema: dict[str, Any], extra: dict[str, Any]) -> dict[str
         "required": ["data", "error", "meta"],
         "properties": {
             "data": schema,
-            "error": {"type": "null"},
+            "error": {"type": "object", "nullable": True, "description": "Null on success."},
             "meta": {
                 "type": "object",
                 "properties": {

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "contexts.catalog"
+    label = "catalog"
+    verbose_name = "Catalogue"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from bazaar_platform.seeding import register_seeder
+        from contexts.catalog.seed import seed_demo_catalog
+
+        register_seeder("catalog", seed_demo_catalog, order=30)
