@@ -8,6 +8,7 @@ from typing import Any
 import jwt
 import pytest
 from django.test import Client
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
@@ -54,6 +55,22 @@ class FeedApi(BazaarAPIView):
 
 class VendorCatalogApi(BazaarAPIView):
     permission_classes = [IsActiveVendor, RequiresScope("catalog:write")]
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+class ProfileStatsApi(BazaarAPIView):
+    """An endpoint written without third parties in mind: signed-in users only."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+class PublicApi(BazaarAPIView):
+    permission_classes = [AllowAny]
 
     def get(self, request: Request) -> Response:
         return Response({"ok": True})
@@ -129,6 +146,19 @@ def test_first_party_tokens_and_sessions_are_not_scope_limited(user: User, beare
 
     force_authenticate(request, user=user)
     assert OrdersApi.as_view()(request).status_code == 200
+
+
+def test_endpoints_that_name_no_scope_refuse_third_party_tokens(
+    browser: Client, app: App, user: User, bearer: Any
+) -> None:
+    every = "openid profile email orders:read orders:write notifications:read"
+    token = tokens_for(browser, app, scope=every)["access_token"]
+    refused = call(ProfileStatsApi, token)
+    assert refused.status_code == 403
+    assert json.loads(refused.content)["error"]["code"] == "first_party_only"
+    assert call(PublicApi, token).status_code == 200  # public stays public
+    first_party = bearer(user)["HTTP_AUTHORIZATION"].split()[1]
+    assert call(ProfileStatsApi, first_party).status_code == 200
 
 
 def test_anonymous_is_401(db: None) -> None:
