@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.conf import global_settings
 
 from bazaar_platform.observability.logging import build_logging_config
 
@@ -386,6 +387,97 @@ CELERY_BEAT_SCHEDULE["auth-rotate-signing-key-if-due"] = {
     "task": "auth.rotate_signing_key_if_due",
     "schedule": 6 * 3600.0,  # checked 4x a day; rotates once the key is older than the period
 }
+
+
+# === OAuth 2.0 / OpenID Connect provider (contexts/auth, django-oauth-toolkit) ======
+# Third-party applications get the same RS256 `at+jwt` access tokens as our own log-in
+# (signed by the rotating key store, verified offline by bazaar_platform.tokens), and
+# OIDC ID tokens signed with the same key. The issuer of both is SITE_URL. Every
+# RFC 9700 gate of django-oauth-toolkit is on; see contexts/auth/README.md ("OAuth").
+INSTALLED_APPS += ["oauth2_provider"]
+# The toolkit's models live in the auth context (app label "accounts"): the context
+# owns OAuth apps, grants and tokens, and access tokens keep their jti for revocation.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.OAuthApplication"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "accounts.OAuthAccessToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "accounts.OAuthRefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "accounts.OAuthIDToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "accounts.OAuthGrant"
+LOGIN_URL = "oauth2_provider:login"  # where /o/authorize/ sends a browser without a session
+OAUTH_AUTHORIZATION_CODE_TTL_SECONDS: int = env.int(
+    "OAUTH_AUTHORIZATION_CODE_TTL_SECONDS", default=60
+)
+OAUTH_REFRESH_TOKEN_TTL_SECONDS: int = env.int(
+    "OAUTH_REFRESH_TOKEN_TTL_SECONDS", default=30 * 86400
+)
+OAUTH_ID_TOKEN_TTL_SECONDS: int = env.int("OAUTH_ID_TOKEN_TTL_SECONDS", default=600)
+# A spent authorization code is kept this long so a replay still finds, and revokes,
+# the tokens issued from it (RFC 6749 §4.1.2, RFC 9700 §4.5).
+OAUTH_CODE_REPLAY_WINDOW_SECONDS = 86400
+OAUTH2_PROVIDER: dict[str, Any] = {
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": SITE_URL,  # the one issuer (the code reads SITE_URL at call time)
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_SUBJECT_TYPES_SUPPORTED": ["public"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",  # public clients (PKCE, no secret)
+    ],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token", "client_credentials"],
+    "OAUTH2_SERVER_CLASS": "contexts.auth.services.oauth.server.BazaarOAuthServer",
+    "OAUTH2_VALIDATOR_CLASS": "contexts.auth.services.oauth.validator.BazaarOAuth2Validator",
+    # The published scope catalogue (contexts/auth/services/oauth/scopes.py) replaces
+    # the toolkit's SCOPES / DEFAULT_SCOPES settings.
+    "SCOPES_BACKEND_CLASS": "contexts.auth.services.oauth.scopes.CatalogueScopes",
+    # Access tokens are our RS256 at+jwt (RFC 9068); refresh tokens stay opaque random
+    # strings (without this the toolkit would mint JWTs as refresh tokens too).
+    "ACCESS_TOKEN_GENERATOR": "contexts.auth.services.oauth.tokens.access_token_generate",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": AUTH_ACCESS_TOKEN_TTL_SECONDS,
+    "ID_TOKEN_EXPIRE_SECONDS": OAUTH_ID_TOKEN_TTL_SECONDS,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTH_REFRESH_TOKEN_TTL_SECONDS,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": OAUTH_AUTHORIZATION_CODE_TTL_SECONDS,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a replayed refresh token revokes its family
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "PKCE_REQUIRED": True,  # every client, public or confidential; S256 only (server.py)
+    # https only; loopback http for native apps/development is allowed per application
+    # (OAuthApplication.get_allowed_schemes/clean), not globally.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "ALLOW_URI_WILDCARDS": False,
+    "REQUEST_APPROVAL_PROMPT": "force",  # remembered consent is ours (OAuthConsent)
+    # Secrets are stored hashed (hash_client_secret=True), with a salted SHA-256 rather
+    # than the password KDF: they are 128 random characters (services/oauth/hashers.py).
+    "CLIENT_SECRET_HASHER": "bazaar_client_secret_sha256",
+    "APPLICATION_ADMIN_CLASS": "contexts.auth.admin.OAuthApplicationAdmin",
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # only SHA-256 checksums at rest
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
+BAZAAR_TOKENS["FIRST_PARTY_CLIENT_IDS"] = [AUTH_TOKEN_CLIENT_ID]
+CELERY_BEAT_SCHEDULE["auth-oauth-clear-expired"] = {
+    "task": "auth.oauth_clear_expired",
+    "schedule": 24 * 3600.0,
+}
+# Django's password hashers, then the client-secret one (never used for passwords: only
+# the first entry hashes new passwords).
+PASSWORD_HASHERS = [
+    *global_settings.PASSWORD_HASHERS,
+    "contexts.auth.services.oauth.hashers.ClientSecretHasher",
+]
 
 # --- catalogue (contexts/catalog) ---------------------------------------------
 # Product image uploads: bytes accepted (an HTTP upload is also bound by

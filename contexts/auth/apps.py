@@ -13,6 +13,8 @@ class AuthContextConfig(AppConfig):
         from bazaar_platform.seeding import register_seeder
         from contexts.auth.handlers import HANDLERS
         from contexts.auth.seed import seed_demo_accounts
+        from contexts.auth.services.oauth.revocation import connect_signals
 
         register_seeder("auth", seed_demo_accounts, order=10)
         register_handlers("auth", HANDLERS)
+        connect_signals()  # every deleted live OAuth access token -> auth.token_revoked

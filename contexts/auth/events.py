@@ -1,12 +1,14 @@
 """The auth context's published language: integration events it emits through the outbox.
 
 Payloads hold ids and primitives only. Consumers: the auth context itself
-(status-cache invalidation, ``handlers.py``); notifications (welcome mail) and
-vendors (onboarding) are expected to subscribe.
+(status-cache invalidation and the token deny list, ``handlers.py``); notifications
+(welcome mail, "an app was given access") and vendors (onboarding) are expected to
+subscribe.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
@@ -67,10 +69,57 @@ class RoleRevoked(IntegrationEvent):
     revoked_by: UUID | None
 
 
+class AppAuthorized(IntegrationEvent):
+    """A user approved (more) scopes for a third-party application."""
+
+    event_type: ClassVar[str] = "auth.app_authorized"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "user_id"
+
+    user_id: UUID
+    client_id: str
+    application_name: str
+    scopes: list[str]  # everything the user has now approved for this application
+    added_scopes: list[str]  # what this approval added
+
+
+class AppAccessRevoked(IntegrationEvent):
+    """An application lost a user's authorization, and every token of that pair."""
+
+    event_type: ClassVar[str] = "auth.app_access_revoked"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "user_id"
+
+    user_id: UUID
+    client_id: str
+    by: str  # "user" | "owner" (the app was deleted) | "staff" | "deactivated"
+    revoked_tokens: int
+
+
+class TokenRevoked(IntegrationEvent):
+    """An access token was revoked before it expired: every verifier must refuse its jti.
+
+    The auth context's own handler feeds the platform's deny list with it.
+    """
+
+    event_type: ClassVar[str] = "auth.token_revoked"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "jti"
+
+    jti: str
+    expires_at: datetime
+    user_id: UUID | None  # None for an application's own token (client credentials)
+    client_id: str
+    reason: str
+
+
 ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     UserRegistered,
     UserUpdated,
     UserDeactivated,
     RoleGranted,
     RoleRevoked,
+    AppAuthorized,
+    AppAccessRevoked,
+    TokenRevoked,
 )

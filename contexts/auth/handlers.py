@@ -1,5 +1,6 @@
 """Reactions to events: auth consumes its own user events to invalidate the
-platform's account-status cache in every process (memory and Redis).
+platform's account-status cache in every process (memory and Redis), and its own
+``auth.token_revoked`` to put the token on the platform's deny list (every process).
 
 One function per event type: the event platform keys a subscription (and its
 inbox records) by handler name, so a function cannot serve several types.
@@ -12,8 +13,15 @@ from typing import Any
 from uuid import UUID
 
 from bazaar_platform.events import IntegrationEvent
+from bazaar_platform.tokens.revocation import deny_token
 from bazaar_platform.tokens.status import invalidate_status
-from contexts.auth.events import RoleGranted, RoleRevoked, UserDeactivated, UserUpdated
+from contexts.auth.events import (
+    RoleGranted,
+    RoleRevoked,
+    TokenRevoked,
+    UserDeactivated,
+    UserUpdated,
+)
 
 
 def _invalidate(user_id: UUID) -> None:
@@ -36,9 +44,15 @@ def on_role_revoked_invalidate_status(event: RoleRevoked) -> None:
     _invalidate(event.user_id)
 
 
+def on_token_revoked_deny(event: TokenRevoked) -> None:
+    # Idempotent: denying a jti twice keeps the later of the two expiry times.
+    deny_token(event.jti, expires_at=event.expires_at.timestamp())
+
+
 HANDLERS: dict[type[IntegrationEvent], list[Callable[[Any], None]]] = {
     UserUpdated: [on_user_updated_invalidate_status],
     UserDeactivated: [on_user_deactivated_invalidate_status],
     RoleGranted: [on_role_granted_invalidate_status],
     RoleRevoked: [on_role_revoked_invalidate_status],
+    TokenRevoked: [on_token_revoked_deny],
 }

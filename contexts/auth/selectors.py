@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
-from contexts.auth.models import RoleAssignment, SocialIdentity, User
+from contexts.auth.models import (
+    OAuthAccessToken,
+    OAuthApplication,
+    OAuthConsent,
+    OAuthRefreshToken,
+    RoleAssignment,
+    SocialIdentity,
+    User,
+)
 
 
 def user_get(*, user_id: UUID) -> User | None:
@@ -32,5 +41,59 @@ def social_identity_get(*, provider: str, subject: str) -> SocialIdentity | None
     return (
         SocialIdentity.objects.select_related("user")
         .filter(provider=provider, subject=subject)
+        .first()
+    )
+
+
+# --- OAuth provider --------------------------------------------------------------------------
+def application_get(*, client_id: str) -> OAuthApplication | None:
+    return OAuthApplication.objects.select_related("user").filter(client_id=client_id).first()
+
+
+def application_list_for_owner(*, owner_id: UUID) -> QuerySet[OAuthApplication]:
+    return OAuthApplication.objects.filter(user_id=owner_id).order_by("-created")
+
+
+def application_get_for_owner(*, owner_id: UUID, client_id: str) -> OAuthApplication | None:
+    return OAuthApplication.objects.filter(user_id=owner_id, client_id=client_id).first()
+
+
+def consent_get(*, user_id: UUID, application_id: int) -> OAuthConsent | None:
+    return OAuthConsent.objects.filter(user_id=user_id, application_id=application_id).first()
+
+
+def consent_covers(*, user_id: UUID, application_id: int, scopes: list[str]) -> bool:
+    """Whether the user already approved every scope in ``scopes`` for the application."""
+    consent = consent_get(user_id=user_id, application_id=application_id)
+    return consent is not None and set(scopes) <= consent.scopes
+
+
+def consent_list_for_user(*, user_id: UUID) -> QuerySet[OAuthConsent]:
+    """The applications a user has authorised (with their owners, for display)."""
+    return (
+        OAuthConsent.objects.filter(user_id=user_id)
+        .select_related("application", "application__user")
+        .order_by("-updated_at")
+    )
+
+
+def _checksum(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def access_token_by_value(*, token: str) -> OAuthAccessToken | None:
+    """The row of a third-party access token (looked up by the JWT's SHA-256)."""
+    return (
+        OAuthAccessToken.objects.select_related("application", "user")
+        .filter(token_checksum=_checksum(token))
+        .first()
+    )
+
+
+def refresh_token_by_value(*, token: str) -> OAuthRefreshToken | None:
+    return (
+        OAuthRefreshToken.objects.select_related("access_token")
+        .filter(token_checksum=_checksum(token))
+        .order_by(F("revoked").desc(nulls_first=True))  # the live one, if any
         .first()
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from contexts.auth.services.keys import signing_key_rotate_if_due
+from contexts.auth.services.oauth.revocation import oauth_expired_clear
 
 
 @shared_task(name="auth.rotate_signing_key_if_due", ignore_result=True)
@@ -12,3 +13,9 @@ def rotate_signing_key_if_due() -> str | None:
     """Beat (CELERY_BEAT_SCHEDULE): rotate the signing key once it is older than the period."""
     rotated = signing_key_rotate_if_due()
     return rotated.kid if rotated is not None else None
+
+
+@shared_task(name="auth.oauth_clear_expired", ignore_result=True)
+def oauth_clear_expired() -> None:
+    """Beat (CELERY_BEAT_SCHEDULE): delete expired OAuth codes and tokens."""
+    oauth_expired_clear()

@@ -41,6 +41,7 @@ from tests.onboarding.support import Http, sandbox_decide, wait_for
 pytestmark = [pytest.mark.e2e, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 RUN = uuid.uuid4().hex[:8]
+QUEUES = "default,events.subscriptions,events.vendors"
 LOG_DIR = ROOT / "artifacts" / "onboarding"
 
 
@@ -86,14 +87,34 @@ def _rabbitmqctl(*args: str) -> None:
 
 @pytest.fixture(scope="module")
 def vhost() -> Iterator[str]:
-    """A RabbitMQ virtual host of this run: its queues collide with nobody's."""
-    if shutil.which("rabbitmqctl") is None:
-        pytest.fail("rabbitmqctl is needed to create a RabbitMQ virtual host for this test")
+    """A RabbitMQ virtual host of this run, so its queues collide with nobody's
+    (``rabbitmqctl`` on this machine). Where ``rabbitmqctl`` cannot reach the broker (a
+    broker in a container), ``BAZAAR_TEST_RABBITMQ_VHOST`` (default ``/``) is used and this
+    run's queues are purged first: run nothing else on those queues meanwhile."""
     name = f"bazaar-onboarding-{RUN}"
-    _rabbitmqctl("add_vhost", name)
-    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    try:
+        if shutil.which("rabbitmqctl") is None:
+            raise FileNotFoundError("rabbitmqctl")
+        _rabbitmqctl("add_vhost", name)
+        _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    except (OSError, subprocess.SubprocessError):
+        shared = os.environ.get("BAZAAR_TEST_RABBITMQ_VHOST", "/")
+        _purge(shared)
+        yield shared
+        return
     yield name
     _rabbitmqctl("delete_vhost", name)
+
+
+def _purge(vhost: str) -> None:
+    from kombu import Connection, Queue
+
+    path = "" if vhost == "/" else vhost
+    with Connection(f"amqp://guest:guest@127.0.0.1:5672/{path}") as conn:
+        channel = conn.channel()
+        for queue in QUEUES.split(","):
+            with contextlib.suppress(Exception):
+                Queue(queue)(channel).purge()
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +131,7 @@ def stack(django_db_setup: Any, django_db_blocker: Any, vhost: str) -> Iterator[
             f"{db['PORT'] or 5432}/{db['NAME']}"
         ),
         "DATABASE_CONN_MAX_AGE": "0",
-        "CELERY_BROKER_URL": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+        "CELERY_BROKER_URL": f"amqp://guest:guest@127.0.0.1:5672/{'' if vhost == '/' else vhost}",
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "EVENT_DISPATCH": "celery",
         "EVENT_MAX_ATTEMPTS": "3",
@@ -164,7 +185,7 @@ def stack(django_db_setup: Any, django_db_blocker: Any, vhost: str) -> Iterator[
             "-c",
             "2",
             "-Q",
-            "default,events.subscriptions,events.vendors",
+            QUEUES,
             "-n",
             f"onboarding-{RUN}@%h",
             "--without-mingle",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
+from contexts.auth.api import oauth_api as o
 from contexts.auth.api import views as v
 
 urlpatterns: list[URLPattern] = [
@@ -34,5 +35,16 @@ urlpatterns: list[URLPattern] = [
         "social/<slug:provider>/callback",
         v.SocialLoginCallbackApi.as_view(),
         name="social-callback",
+    ),
+    # OAuth provider management (the provider itself is under /o/, see wellknown_urls)
+    path("scopes", o.ScopeListApi.as_view(), name="oauth-scopes"),
+    path("apps", o.AppsApi.as_view(), name="apps"),
+    path("apps/<str:client_id>", o.AppDetailApi.as_view(), name="app-detail"),
+    path("apps/<str:client_id>/secret", o.AppSecretRotateApi.as_view(), name="app-secret"),
+    path("authorizations", o.AuthorizationListApi.as_view(), name="authorizations"),
+    path(
+        "authorizations/<str:client_id>",
+        o.AuthorizationRevokeApi.as_view(),
+        name="authorization-revoke",
     ),
 ]

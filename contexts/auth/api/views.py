@@ -16,7 +16,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from bazaar_platform.api.views import BazaarAPIView
-from bazaar_platform.tokens.permissions import IsAdmin, principal_user_id
+from bazaar_platform.tokens.permissions import (
+    FirstPartyOnly,
+    IsAdmin,
+    RequiresScope,
+    granted_scopes,
+    principal_user_id,
+)
 from contexts.auth.api import serializers as s
 from contexts.auth.selectors import user_get
 from contexts.auth.services import accounts
@@ -125,7 +131,7 @@ class LogoutApi(PublicApi):
 
 
 class PasswordChangeApi(BazaarAPIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [FirstPartyOnly]
 
     @extend_schema(request=s.PasswordChangeInput, responses={204: None}, summary="Change password")
     def post(self, request: Request) -> Response:
@@ -161,16 +167,28 @@ class PasswordResetConfirmApi(PublicApi):
 
 
 class MeApi(BazaarAPIView):
-    """The caller's own profile: read (GET) and update (PATCH)."""
+    """The caller's own profile: read (GET) and update (PATCH).
 
-    permission_classes = [IsAuthenticated]
+    A third-party token needs the ``profile`` scope to read it, and the ``email`` scope
+    to see the e-mail address in it; updating it is for the user in person.
+    """
+
+    def get_permissions(self) -> list[Any]:
+        if self.request.method == "PATCH":
+            return [FirstPartyOnly()]
+        return [IsAuthenticated(), RequiresScope("profile")()]
 
     @extend_schema(responses={200: s.UserOutput}, summary="My profile")
     def get(self, request: Request) -> Response:
         user = user_get(user_id=_me(request))
         if user is None:
             raise exceptions.NotAuthenticated()
-        return Response(s.UserOutput(user).data)
+        data = dict(s.UserOutput(user).data)
+        scopes = granted_scopes(request.user)
+        if scopes is not None and "email" not in scopes:
+            data.pop("email", None)
+            data.pop("email_verified", None)
+        return Response(data)
 
     @extend_schema(
         request=s.ProfileUpdateInput, responses={200: s.UserOutput}, summary="Update my profile"
@@ -182,7 +200,8 @@ class MeApi(BazaarAPIView):
 
 
 class AdminApi(BazaarAPIView):
-    permission_classes = [IsAdmin]
+    # A third-party token never carries the admin role; FirstPartyOnly says so plainly.
+    permission_classes = [FirstPartyOnly, IsAdmin]
 
 
 class UserRoleGrantApi(AdminApi):

@@ -33,6 +33,7 @@ from contexts.auth.events import (
 from contexts.auth.models import CustomerStatus, Role, RoleAssignment, User, VendorStatus
 from contexts.auth.selectors import user_get_by_email, user_role_names
 from contexts.auth.services import emails
+from contexts.auth.services.oauth.consent import authorizations_revoke_all
 from contexts.auth.services.throttle import (
     login_failure_record,
     login_success_record,
@@ -369,13 +370,15 @@ def role_revoke(*, user_id: UUID, role: str, revoked_by: UUID | None = None) -> 
 
 
 def user_deactivate(*, user_id: UUID, reason: str = "") -> User:
-    """Deactivate: no log-in, no refresh, every session revoked, status caches invalidated."""
+    """Deactivate: no log-in, no refresh, every session and every third-party
+    authorization revoked, status caches invalidated."""
     with transaction.atomic():
         user = _lock_user(user_id)
         if user.is_active:
             user.is_active = False
             user.save(update_fields=["is_active"])
             sessions_revoke_all(user_id=user.pk, reason="deactivated")
+            authorizations_revoke_all(user_id=user.pk, by="deactivated")
             publish(UserDeactivated(user_id=user.pk, reason=reason[:200]))
     return user
 

@@ -23,7 +23,10 @@ from contexts.auth.tests.support import clear_cache
 def _auth_test_env(settings: Any) -> Iterator[None]:
     # A fast hasher (timing tests switch the real one back on), a pre-made signing key
     # (RSA generation is slow), and a clean cache / key memory per test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "contexts.auth.services.oauth.hashers.ClientSecretHasher",  # OAuth client secrets
+    ]
     settings.AUTH_SIGNING_KEY_PEM = support.pem(support.rsa_key("configured"))
     settings.AUTH_SIGNING_KEY_FILE = ""
     worker = os.environ.get("PYTEST_XDIST_WORKER")

@@ -63,6 +63,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "iss": settings.SITE_URL,
         "aud": "bazaar-api",
         "sub": str(uuid.uuid4()),
+        "client_id": "bazaar-first-party",  # our own log-in: not scope-limited
         "iat": now,
         "exp": now + 300,
         "jti": uuid.uuid4().hex,

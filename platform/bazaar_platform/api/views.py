@@ -2,6 +2,12 @@
 
 They refuse query parameters they do not understand: a typo such as ``?catgory=3``
 silently returning the unfiltered list is a bug the client never sees otherwise.
+
+They also refuse third-party OAuth tokens by default: an endpoint serves a third-party
+application only when it names the scope that allows it
+(``RequiresScope("orders:read")`` in its permissions) or is public (``AllowAny`` only).
+So an endpoint written before anyone thought of third parties does not leak a user's
+data to an application the user gave, say, ``openid`` only.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from typing import Any, ClassVar
 
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -54,11 +61,32 @@ class StrictQueryParamsMixin(APIView):
             )
 
 
-class BazaarAPIView(StrictQueryParamsMixin, APIView):
+class ThirdPartyByScopeOnlyMixin(APIView):
+    """Third-party tokens reach only endpoints that declare a scope (or are public)."""
+
+    def check_permissions(self, request: Request) -> None:
+        super().check_permissions(request)
+        from bazaar_platform.tokens.permissions import (
+            FirstPartyOnlyError,
+            ScopePermission,
+            granted_scopes,
+        )
+
+        if granted_scopes(request.user) is None:
+            return  # the user in person (our own clients, sessions) or anonymous
+        permissions = self.get_permissions()
+        if any(isinstance(p, ScopePermission) for p in permissions):
+            return
+        if permissions and all(isinstance(p, AllowAny) for p in permissions):
+            return
+        raise FirstPartyOnlyError()
+
+
+class BazaarAPIView(ThirdPartyByScopeOnlyMixin, StrictQueryParamsMixin, APIView):
     """Base for single-operation views (``<Entity><Action>Api``)."""
 
     pagination_class = None
 
 
-class BazaarListAPIView(StrictQueryParamsMixin, generics.ListAPIView):
+class BazaarListAPIView(ThirdPartyByScopeOnlyMixin, StrictQueryParamsMixin, generics.ListAPIView):
     """Base for paginated, filterable list endpoints."""

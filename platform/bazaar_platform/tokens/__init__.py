@@ -6,7 +6,8 @@ auth context per request. Entry points:
 * :func:`validate_token` / :func:`authenticate_token` (a plain function),
 * :class:`bazaar_platform.tokens.drf.BearerTokenAuthentication` (DRF),
 * :class:`bazaar_platform.tokens.websocket.TokenAuthMiddleware` (Channels),
-* guards in :mod:`bazaar_platform.tokens.permissions`,
+* guards in :mod:`bazaar_platform.tokens.permissions` (roles, account status, scopes),
+* the deny list of revoked tokens (:mod:`bazaar_platform.tokens.revocation`),
 * :func:`create_token` for the issuer.
 
 Configured by ``settings.BAZAAR_TOKENS`` (see :mod:`bazaar_platform.tokens.conf`).
@@ -23,6 +24,7 @@ from bazaar_platform.tokens.errors import (
     InvalidTokenError,
     KeysUnavailableError,
     MalformedTokenError,
+    RevokedTokenError,
     TokenError,
     UnknownSigningKeyError,
 )
@@ -32,9 +34,15 @@ from bazaar_platform.tokens.principal import (
     ROLE_ADMIN,
     ROLE_CUSTOMER,
     ROLE_VENDOR,
+    ClientPrincipal,
     TokenPrincipal,
 )
-from bazaar_platform.tokens.validate import authenticate_token, validate_token
+from bazaar_platform.tokens.revocation import deny_token, is_denied
+from bazaar_platform.tokens.validate import (
+    authenticate_principal,
+    authenticate_token,
+    validate_token,
+)
 
 
 def validate_and_extract(headers: Mapping[str, Any]) -> TokenPrincipal | None:
@@ -51,18 +59,23 @@ __all__ = [
     "ROLE_ADMIN",
     "ROLE_CUSTOMER",
     "ROLE_VENDOR",
+    "ClientPrincipal",
     "ExpiredTokenError",
     "InvalidTokenError",
     "KeysUnavailableError",
     "MalformedTokenError",
+    "RevokedTokenError",
     "TokenError",
     "TokenPrincipal",
     "UnknownSigningKeyError",
+    "authenticate_principal",
     "authenticate_token",
     "create_token",
+    "deny_token",
     "extract_from_scope",
     "extract_token",
     "invalidate_jwks",
+    "is_denied",
     "validate_and_extract",
     "validate_token",
 ]

@@ -37,6 +37,9 @@ class TokenSettings:
     status_tombstone_seconds: int
     status_channel: str
     redis_url: str  # pub/sub for cross-process invalidation; empty = single process
+    first_party_client_ids: frozenset[str]  # tokens of these clients are not scope-limited
+    denylist_key: str  # Redis sorted set of revoked jti (score = exp)
+    denylist_channel: str  # Redis pub/sub channel announcing each revoked jti
 
 
 _DEFAULTS: dict[str, Any] = {
@@ -58,6 +61,9 @@ _DEFAULTS: dict[str, Any] = {
     "STATUS_TOMBSTONE_SECONDS": 10,
     "STATUS_CHANNEL": "bazaar:tokens:status-invalidations",
     "REDIS_URL": "",
+    "FIRST_PARTY_CLIENT_IDS": ("bazaar-first-party",),
+    "DENYLIST_KEY": "bazaar:tokens:denylist",
+    "DENYLIST_CHANNEL": "bazaar:tokens:denied",
 }
 
 
@@ -85,6 +91,9 @@ def token_settings() -> TokenSettings:
         status_tombstone_seconds=int(raw["STATUS_TOMBSTONE_SECONDS"]),
         status_channel=str(raw["STATUS_CHANNEL"]),
         redis_url=str(raw["REDIS_URL"]),
+        first_party_client_ids=frozenset(str(c) for c in raw["FIRST_PARTY_CLIENT_IDS"]),
+        denylist_key=str(raw["DENYLIST_KEY"]),
+        denylist_channel=str(raw["DENYLIST_CHANNEL"]),
     )
 
 
@@ -92,7 +101,8 @@ def token_settings() -> TokenSettings:
 def _reset(*, setting: str, **_: object) -> None:
     if setting in {"BAZAAR_TOKENS", "SITE_URL"}:
         token_settings.cache_clear()
-        from bazaar_platform.tokens import jwks, status
+        from bazaar_platform.tokens import jwks, revocation, status
 
         jwks.reset_process_state()
         status.reset_process_state()
+        revocation.reset_process_state()

@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from bazaar_platform.observability.middleware import bind_user
 from bazaar_platform.tokens.errors import ExpiredTokenError, KeysUnavailableError, TokenError
 from bazaar_platform.tokens.extract import token_from_authorization
-from bazaar_platform.tokens.principal import TokenPrincipal
-from bazaar_platform.tokens.validate import authenticate_token
+from bazaar_platform.tokens.principal import ClientPrincipal, TokenPrincipal
+from bazaar_platform.tokens.validate import authenticate_principal
 
 
 class InvalidTokenFailed(exceptions.AuthenticationFailed):
@@ -41,21 +41,24 @@ def as_api_exception(error: TokenError) -> exceptions.APIException:
 class BearerTokenAuthentication(BaseAuthentication):
     """``Authorization: Bearer <access JWT>`` -> :class:`TokenPrincipal`; ``request.auth`` = claims.
 
-    A request without a Bearer header is left to the next authentication class
-    (sessions); a Bearer header with a bad token is a 401, never a silent anonymous.
+    A client-credentials token gives a :class:`ClientPrincipal` (no user). A request
+    without a Bearer header is left to the next authentication class (sessions); a
+    Bearer header with a bad token is a 401, never a silent anonymous.
     """
 
     realm = "api"
 
-    def authenticate(self, request: Request) -> tuple[TokenPrincipal, dict[str, Any]] | None:
+    def authenticate(
+        self, request: Request
+    ) -> tuple[TokenPrincipal | ClientPrincipal, dict[str, Any]] | None:
         try:
             token = token_from_authorization(get_authorization_header(request))
             if token is None:
                 return None
-            principal = authenticate_token(token)
+            principal = authenticate_principal(token)
         except TokenError as error:
             raise as_api_exception(error) from None
-        bind_user(str(principal.user_id))
+        bind_user(str(principal.user_id) if principal.user_id else str(principal))
         return principal, dict(principal.claims)
 
     def authenticate_header(self, request: Request) -> str:

@@ -29,6 +29,12 @@ class UnknownSigningKeyError(InvalidTokenError):
     """The token names a ``kid`` that the published key set does not hold."""
 
 
+class RevokedTokenError(InvalidTokenError):
+    """The token's ``jti`` is on the deny list (revoked before it expired)."""
+
+    message = "The access token has been revoked."
+
+
 class ExpiredTokenError(TokenError):
     code = "token_expired"
     message = "The access token has expired."

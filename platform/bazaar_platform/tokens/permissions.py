@@ -1,8 +1,15 @@
-"""Role and status guards for DRF views.
+"""Role, status and scope guards for DRF views.
 
 Roles come from the token (no lookup). "Active" guards also consult the cached
 account status (:mod:`bazaar_platform.tokens.status`), so a deactivation takes
 effect at once, before the access token expires.
+
+Scopes limit what a *third-party* application may do with a user's token:
+``permission_classes = [IsActiveCustomer, RequiresScope("orders:read")]``. Tokens of
+first-party clients (``BAZAAR_TOKENS["FIRST_PARTY_CLIENT_IDS"]``: our own log-in) and
+session users are the user acting in person and pass scope checks; their roles still
+apply. A third-party token only ever carries the roles its scopes need, so role guards
+and scope guards agree.
 
 For a session-authenticated Django user, roles are read from its ``roles``
 attribute (the auth context's user model provides it).
@@ -10,6 +17,7 @@ attribute (the auth context's user model provides it).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +26,15 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from bazaar_platform.tokens.principal import ROLE_ADMIN, ROLE_CUSTOMER, ROLE_VENDOR
+from bazaar_platform.api.errors import ApplicationError
+from bazaar_platform.tokens.conf import token_settings
+from bazaar_platform.tokens.principal import (
+    ROLE_ADMIN,
+    ROLE_CUSTOMER,
+    ROLE_VENDOR,
+    ClientPrincipal,
+    TokenPrincipal,
+)
 from bazaar_platform.tokens.status import AccountStatus, StatusUnavailableError, account_status
 
 
@@ -100,8 +116,93 @@ class IsActiveVendor(_ActiveStatus):
         return status_.vendor_active
 
 
+class InsufficientScopeError(ApplicationError):
+    """403 in the API's error format, naming the scopes the token lacks (RFC 6750 §3.1)."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "insufficient_scope"
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(
+            f"This token lacks the scope {' '.join(missing)}; ask the user to authorise it.",
+            fields={"scope": [f"{scope} is required" for scope in missing]},
+            extra={"required_scopes": missing},
+        )
+
+
+class FirstPartyOnlyError(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "first_party_only"
+
+    def __init__(self) -> None:
+        super().__init__("Third-party applications cannot use this endpoint.")
+
+
+def is_first_party(user: Any) -> bool:
+    """The user in person: a session, or a token of one of our own clients."""
+    if isinstance(user, ClientPrincipal):
+        return False
+    if isinstance(user, TokenPrincipal):
+        return user.client_id in token_settings().first_party_client_ids
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def granted_scopes(user: Any) -> frozenset[str] | None:
+    """The scopes a third-party token carries; ``None`` when the caller is first-party."""
+    if isinstance(user, ClientPrincipal | TokenPrincipal) and not is_first_party(user):
+        return user.scopes
+    return None
+
+
+class ScopePermission(BasePermission):
+    """Base of the classes :func:`RequiresScope` makes; ``required`` names the scopes."""
+
+    required: tuple[str, ...] = ()
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        if not isinstance(user, ClientPrincipal) and not getattr(user, "is_authenticated", False):
+            return False
+        held = granted_scopes(user)
+        if held is None:
+            return True
+        missing = [scope for scope in self.required if scope not in held]
+        if missing:
+            raise InsufficientScopeError(missing)
+        return True
+
+
+@cache
+def RequiresScope(*scopes: str) -> type[ScopePermission]:  # noqa: N802 - used like a class
+    """``permission_classes = [RequiresScope("orders:read")]``: a third-party token needs
+    every scope named (403 ``insufficient_scope`` naming the missing ones otherwise).
+
+    First-party tokens and session users pass; anonymous callers do not (401).
+    Application tokens (client credentials, no user) pass when they hold the scopes:
+    this is the one guard that lets them in. Returns a permission class (one per set
+    of scopes), so it type-checks where DRF expects classes.
+    """
+    if not scopes or not all(isinstance(s, str) and s and " " not in s for s in scopes):
+        raise ValueError("RequiresScope needs one or more scope names")
+    name = "RequiresScope(" + ", ".join(map(repr, scopes)) + ")"
+    return type(name, (ScopePermission,), {"required": scopes, "__module__": __name__})
+
+
+class FirstPartyOnly(BasePermission):
+    """Only the user in person (our own clients, sessions): account management, admin."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        if isinstance(user, ClientPrincipal | TokenPrincipal) and not is_first_party(user):
+            raise FirstPartyOnlyError()
+        return bool(getattr(user, "is_authenticated", False))
+
+
 class HasScope(BasePermission):
-    """Subclass with ``scope = "..."``; session users (first-party) pass."""
+    """Subclass with ``scope = "..."``; session users (first-party) pass.
+
+    Kept for existing subclasses; new code uses :class:`RequiresScope`.
+    """
 
     scope: str = ""
     message = "The token lacks the scope this needs."

@@ -27,9 +27,11 @@ from bazaar_platform.tokens.errors import (
     ExpiredTokenError,
     InvalidTokenError,
     MalformedTokenError,
+    RevokedTokenError,
 )
 from bazaar_platform.tokens.jwks import get_verification_key
-from bazaar_platform.tokens.principal import TokenPrincipal
+from bazaar_platform.tokens.principal import ClientPrincipal, TokenPrincipal, is_client_token
+from bazaar_platform.tokens.revocation import is_denied
 
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub", "jti")
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -137,11 +139,32 @@ def validate_token(token: str, *, audience: str | Iterable[str] | None = None) -
     else:
         audiences = set(audience)
     _check_claims(claims, issuer=conf.issuer, audiences=audiences, leeway=conf.leeway_seconds)
+    if is_denied(claims["jti"]):
+        raise RevokedTokenError("jti is on the deny list")
     return claims
 
 
 def authenticate_token(
     token: str, *, audience: str | Iterable[str] | None = None
 ) -> TokenPrincipal:
-    """Validate ``token`` and return its principal (user id, roles, scopes, claims)."""
-    return TokenPrincipal.from_claims(validate_token(token, audience=audience))
+    """Validate a token issued for a user and return its principal (user id, roles, scopes).
+
+    A client-credentials token (no user: ``sub`` is the client id) is refused here;
+    :func:`authenticate_principal` accepts both kinds.
+    """
+    claims = validate_token(token, audience=audience)
+    if is_client_token(claims):
+        raise InvalidTokenError("a client token where a user token is needed")
+    return TokenPrincipal.from_claims(claims)
+
+
+def authenticate_principal(
+    token: str, *, audience: str | Iterable[str] | None = None
+) -> TokenPrincipal | ClientPrincipal:
+    """Validate ``token``: a user's :class:`TokenPrincipal` or an application's
+    :class:`ClientPrincipal` (client-credentials grant, RFC 9068 §2.2: ``sub`` = client id).
+    """
+    claims = validate_token(token, audience=audience)
+    if is_client_token(claims):
+        return ClientPrincipal.from_claims(claims)
+    return TokenPrincipal.from_claims(claims)

@@ -3,7 +3,9 @@
 The token comes from ``?token=``, from the subprotocol list ``bearer, <token>``
 (browsers cannot set headers on a websocket), or from an ``Authorization`` header.
 No token: ``scope["user"]`` is anonymous. A token that fails verification: the
-handshake is refused (close code 4401) before the consumer runs.
+handshake is refused (close code 4401) before the consumer runs. A third-party OAuth
+token (or an application's own token) is refused too (close code 4403): websockets serve
+our own clients, and no consumer declares scopes yet.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from bazaar_platform.observability.middleware import bind_user
 from bazaar_platform.tokens.errors import TokenError
 from bazaar_platform.tokens.extract import WEBSOCKET_SUBPROTOCOL, extract_from_scope
+from bazaar_platform.tokens.permissions import is_first_party
 from bazaar_platform.tokens.principal import TokenPrincipal
 from bazaar_platform.tokens.validate import authenticate_token
 
@@ -26,6 +29,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
 
 
 class TokenAuthMiddleware:
@@ -44,7 +48,10 @@ class TokenAuthMiddleware:
                 await database_sync_to_async(authenticate_token)(token) if token else None
             )
         except TokenError as error:
-            await self._refuse(scope, receive, send, error)
+            await self._refuse(scope, receive, send, error.code)
+            return
+        if principal is not None and not is_first_party(principal):
+            await self._refuse(scope, receive, send, "first_party_only", CLOSE_FORBIDDEN)
             return
         if principal is None:
             scope.setdefault("user", AnonymousUser())
@@ -58,9 +65,16 @@ class TokenAuthMiddleware:
                 scope["accept_subprotocol"] = WEBSOCKET_SUBPROTOCOL
         await self.inner(scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: TokenError) -> None:
+    async def _refuse(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        reason: str,
+        code: int = CLOSE_UNAUTHORIZED,
+    ) -> None:
         await receive()  # websocket.connect
-        await send({"type": "websocket.close", "code": CLOSE_UNAUTHORIZED, "reason": error.code})
+        await send({"type": "websocket.close", "code": code, "reason": reason})
 
 
 def TokenAuthMiddlewareStack(inner: ASGIApp) -> TokenAuthMiddleware:  # noqa: N802 - Channels' naming

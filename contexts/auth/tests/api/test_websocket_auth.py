@@ -11,7 +11,11 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.testing import WebsocketCommunicator
 
 from bazaar_platform.tokens import create_token
-from bazaar_platform.tokens.websocket import CLOSE_UNAUTHORIZED, TokenAuthMiddleware
+from bazaar_platform.tokens.websocket import (
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHORIZED,
+    TokenAuthMiddleware,
+)
 from contexts.auth.services.keys import current_signing_key
 from contexts.auth.services.tokens import session_start
 from contexts.auth.tests import support
@@ -117,3 +121,17 @@ async def test_bad_tokens_refuse_the_handshake(kind: str) -> None:
     assert not connected
     assert code == CLOSE_UNAUTHORIZED
     await communicator.disconnect()
+
+
+async def test_third_party_tokens_are_refused() -> None:
+    user = await sync_to_async(make_user)()
+    key = await sync_to_async(current_signing_key)()
+    token = create_token(
+        support.claims(sub=str(user.pk), client_id="acme-orders", scope="openid profile"),
+        private_key=key.private_key,
+        kid=key.kid,
+    )
+    communicator = WebsocketCommunicator(APP, f"/ws/test/?token={token}")
+    connected, code = await communicator.connect()
+    assert not connected
+    assert code == CLOSE_FORBIDDEN

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from bazaar_platform.api.errors import ApplicationError
 from bazaar_platform.events.models import OutboxMessage
@@ -17,8 +18,11 @@ from bazaar_platform.events.registry import decode
 from contexts.auth import facade
 from contexts.auth.events import (
     ALL_EVENTS,
+    AppAccessRevoked,
+    AppAuthorized,
     RoleGranted,
     RoleRevoked,
+    TokenRevoked,
     UserDeactivated,
     UserRegistered,
     UserUpdated,
@@ -47,6 +51,21 @@ SAMPLES = [
     UserDeactivated(user_id=uuid.uuid4(), reason="fraud"),
     RoleGranted(user_id=uuid.uuid4(), role="vendor", granted_by=uuid.uuid4()),
     RoleRevoked(user_id=uuid.uuid4(), role="vendor", revoked_by=None),
+    AppAuthorized(
+        user_id=uuid.uuid4(),
+        client_id="abc",
+        application_name="Acme",
+        scopes=["openid", "profile"],
+        added_scopes=["profile"],
+    ),
+    AppAccessRevoked(user_id=uuid.uuid4(), client_id="abc", by="user", revoked_tokens=2),
+    TokenRevoked(
+        jti=uuid.uuid4().hex,
+        expires_at=timezone.now(),
+        user_id=None,
+        client_id="abc",
+        reason="client_revoked",
+    ),
 ]
 
 
@@ -64,6 +83,9 @@ def test_the_catalogue_is_complete() -> None:
         "auth.user_deactivated",
         "auth.role_granted",
         "auth.role_revoked",
+        "auth.app_authorized",
+        "auth.app_access_revoked",
+        "auth.token_revoked",
     }
 
 
