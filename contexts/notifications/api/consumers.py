@@ -35,6 +35,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from bazaar_platform.tokens.errors import TokenError
+from bazaar_platform.tokens.permissions import is_first_party
 from bazaar_platform.tokens.status import StatusUnavailableError, account_status
 from bazaar_platform.tokens.validate import authenticate_token
 from bazaar_platform.tokens.websocket import CLOSE_UNAUTHORIZED
@@ -176,6 +177,9 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             principal = await database_sync_to_async(authenticate_token)(token)
         except TokenError as exc:
             await self._error("invalid_token", f"The token was refused ({exc.code}).")
+            return
+        if not is_first_party(principal):  # as the middleware does at the handshake
+            await self._error("first_party_only", "Only Bazaar's own clients may use this socket.")
             return
         if principal.user_id != self.user_id:
             await self._error("wrong_user", "The token belongs to another user.")

@@ -4,14 +4,18 @@ revocation, and clients that send what the server does not understand."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
+import time
+import uuid
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import connections
 from django.utils.module_loading import import_string
@@ -19,10 +23,11 @@ from rest_framework.test import APIClient
 
 from bazaar_platform.events import register_handlers
 from bazaar_platform.events.registry import unregister_handler
+from bazaar_platform.tokens import create_token
 from contexts.auth import events as auth_events
 from contexts.notifications import facade
 from contexts.notifications.handlers import on_user_deactivated_close_sockets
-from contexts.notifications.tests.conftest import login, make_user, profile_email
+from contexts.notifications.tests.conftest import _signing_pem, login, make_user, profile_email
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -256,3 +261,47 @@ async def test_an_idle_socket_survives_the_channel_layers_blocking_read():
     message = await socket.receive_json_from(timeout=5)
     assert message["notification"]["body_html"] == "<p>still here</p>"
     await socket.disconnect()
+
+
+def _third_party_token(user_id: Any) -> str:
+    """A token of a third-party OAuth client for ``user_id``, signed with the test key
+    (its kid read from the public JWKS)."""
+    key = serialization.load_pem_private_key(_signing_pem().encode(), password=None)
+    modulus = key.public_key().public_numbers().n  # type: ignore[union-attr]
+    jwks = APIClient().get("/.well-known/jwks.json").json()
+    kid = next(k["kid"] for k in jwks["keys"] if int.from_bytes(_b64(k["n"]), "big") == modulus)
+    now = int(time.time())
+    claims = {
+        "iss": settings.SITE_URL,
+        "aud": settings.AUTH_TOKEN_AUDIENCE,
+        "sub": str(user_id),
+        "client_id": "acme-orders",
+        "iat": now,
+        "exp": now + 300,
+        "jti": uuid.uuid4().hex,
+        "roles": ["customer"],
+        "scope": "openid profile",
+    }
+    return create_token(claims, private_key=key, kid=kid)
+
+
+def _b64(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+async def test_third_party_tokens_are_refused_at_the_handshake_and_on_the_socket():
+    user_id, token = await _user()
+    foreign = await sync_to_async(_third_party_token)(user_id)
+    refused = WebsocketCommunicator(
+        application, PATH, subprotocols=["bearer", foreign], headers=ORIGIN
+    )
+    _OPENED.append(refused)
+    connected, code = await refused.connect(timeout=5)
+    assert not connected and code == 4403
+    socket = await _open(token)
+    await _hello(socket)
+    await socket.send_json_to({"type": "authenticate", "token": foreign})
+    reply = await socket.receive_json_from(timeout=5)
+    assert (reply["type"], reply["code"]) == ("error", "first_party_only")
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from(timeout=5) == {"type": "pong"}
