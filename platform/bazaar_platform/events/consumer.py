@@ -1,22 +1,40 @@
 """Apply one message to one handler, exactly once per ``(event_id, handler)``.
 
 Every transport ends here: the in-process dispatcher, the Celery task and the
-broker consumers. Undecodable messages go to the dead-letter store with their
-reason instead of crashing the consumer.
+broker consumers (:func:`handle_received`, run by ``manage.py consume_events``).
+Nothing a message can contain stops a consumer: undecodable bytes, unknown event
+types, payloads failing the schema and handlers that keep failing are written to
+the dead-letter store with their reason, and the consumer moves on.
+
+The inbox row and the handler's writes share one transaction: a handler that
+raises leaves no inbox row (so it is retried), a handler that returned cannot be
+applied again (a redelivered message finds the row and is skipped).
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+import time
+import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, transaction
 
+from bazaar_platform.events.base import IntegrationEvent
+from bazaar_platform.events.brokers import ReceivedMessage
 from bazaar_platform.events.models import DeadLetter, InboxRecord
-from bazaar_platform.events.registry import EventDecodeError, decode, subscription
+from bazaar_platform.events.registry import (
+    EventDecodeError,
+    Subscription,
+    decode,
+    event_class,
+    subscription,
+    subscriptions_of_context,
+)
 from bazaar_platform.events.tracing import consumer_span
 from bazaar_platform.observability.metrics import EVENTS_HANDLED
 
@@ -27,17 +45,26 @@ class Outcome(enum.Enum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
+    SKIPPED = "skipped"  # an event type this context does not handle
+
+
+class ShutdownRequested(Exception):
+    """Raised between retries when the consumer is asked to stop: the message is
+    left unacknowledged and comes back to the next consumer."""
 
 
 def _raw(message: Any) -> str:
     if isinstance(message, (bytes, bytearray)):
-        return bytes(message).decode("utf-8", errors="replace")
-    if isinstance(message, str):
-        return message
-    try:
-        return json.dumps(message, default=str)
-    except (TypeError, ValueError):
-        return repr(message)
+        text = bytes(message).decode("utf-8", errors="backslashreplace")
+    elif isinstance(message, str):
+        text = message
+    else:
+        try:
+            text = json.dumps(message, default=str)
+        except (TypeError, ValueError):
+            text = repr(message)
+    # PostgreSQL text cannot hold NUL; keep the message readable and storable.
+    return text.replace("\x00", "\\x00")
 
 
 def dead_letter(
@@ -47,29 +74,36 @@ def dead_letter(
     error: str,
     transport: str,
     handler: str = "",
+    context: str = "",
     attempts: int = 1,
 ) -> DeadLetter:
     event_id = event_type = None
     if isinstance(message, Mapping):
         event_id, event_type = message.get("event_id"), message.get("event_type")
     try:
-        import uuid
-
         parsed_id = uuid.UUID(str(event_id)) if event_id else None
     except ValueError:
         parsed_id = None
     letter = DeadLetter.objects.create(
         event_id=parsed_id,
-        event_type=str(event_type or "")[:120],
+        event_type=_raw(event_type or "")[:120],
         handler=handler,
+        context=context,
         transport=transport,
         reason=reason,
-        error=error[:10_000],
+        error=_raw(error)[:10_000],
         raw=_raw(message),
         attempts=attempts,
     )
     EVENTS_HANDLED.labels(handler or "<none>", "dead_lettered").inc()
-    log.warning("event_dead_lettered", reason=reason, handler=handler, event_type=event_type, error=error[:500])
+    log.warning(
+        "event_dead_lettered",
+        reason=reason,
+        handler=handler,
+        context=context,
+        event_type=event_type,
+        error=error[:500],
+    )
     return letter
 
 
@@ -84,6 +118,29 @@ def parse_raw(body: bytes | str) -> dict[str, Any]:
     return message
 
 
+def apply_event(sub: Subscription, event: IntegrationEvent, headers: Mapping[str, Any] | None = None) -> Outcome:
+    """Run ``sub``'s handler on an already decoded event unless it already ran for it."""
+    with consumer_span(
+        f"handle {event.event_type}",
+        headers or {},
+        **{"messaging.event_type": event.event_type, "bazaar.handler": sub.handler_name},
+    ):
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    InboxRecord.objects.create(event_id=event.event_id, handler=sub.handler_name)
+            except IntegrityError:
+                EVENTS_HANDLED.labels(sub.handler_name, "duplicate").inc()
+                return Outcome.DUPLICATE
+            structlog.contextvars.bind_contextvars(event_id=str(event.event_id), handler=sub.handler_name)
+            try:
+                sub.func(event)
+            finally:
+                structlog.contextvars.unbind_contextvars("event_id", "handler")
+    EVENTS_HANDLED.labels(sub.handler_name, "applied").inc()
+    return Outcome.APPLIED
+
+
 def apply(handler_name: str, message: Mapping[str, Any], headers: Mapping[str, Any] | None = None) -> Outcome:
     """Run ``handler_name`` on ``message`` unless it already ran for this event.
 
@@ -91,23 +148,7 @@ def apply(handler_name: str, message: Mapping[str, Any], headers: Mapping[str, A
     failures raise :class:`EventDecodeError` for the caller to dead-letter.
     """
     sub = subscription(handler_name)
-    event = decode(message)
-    with consumer_span(
-        f"handle {event.event_type}",
-        headers or {},
-        **{"messaging.event_type": event.event_type, "bazaar.handler": handler_name},
-    ):
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    InboxRecord.objects.create(event_id=event.event_id, handler=handler_name)
-            except IntegrityError:
-                EVENTS_HANDLED.labels(handler_name, "duplicate").inc()
-                return Outcome.DUPLICATE
-            structlog.contextvars.bind_contextvars(event_id=str(event.event_id), handler=handler_name)
-            sub.func(event)
-    EVENTS_HANDLED.labels(handler_name, "applied").inc()
-    return Outcome.APPLIED
+    return apply_event(sub, decode(message), headers)
 
 
 def apply_or_dead_letter(
@@ -118,21 +159,135 @@ def apply_or_dead_letter(
     headers: Mapping[str, Any] | None = None,
     attempts: int = 1,
     final_attempt: bool = True,
+    event: IntegrationEvent | None = None,
 ) -> Outcome:
     """:func:`apply`, with decode errors (and, on the final attempt, handler errors)
     recorded in the dead-letter store. Re-raises handler errors when a retry follows.
+    ``event`` is ``message`` already decoded, when the caller has it.
     """
     try:
+        if event is not None:
+            return apply_event(subscription(handler_name), event, headers)
+        if isinstance(message, (bytes, str)):
+            message = parse_raw(message)
         return apply(handler_name, message, headers)
     except EventDecodeError as exc:
-        dead_letter(message=message, reason=exc.reason, error=exc.detail, transport=transport,
-                    handler=handler_name, attempts=attempts)
+        dead_letter(
+            message=message,
+            reason=exc.reason,
+            error=exc.detail,
+            transport=transport,
+            handler=handler_name,
+            attempts=attempts,
+        )
         return Outcome.DEAD_LETTERED
     except Exception as exc:
         EVENTS_HANDLED.labels(handler_name, "failed").inc()
         if not final_attempt:
             raise
-        dead_letter(message=message, reason=DeadLetter.Reason.HANDLER_FAILED,
-                    error=f"{type(exc).__name__}: {exc}", transport=transport,
-                    handler=handler_name, attempts=attempts)
+        dead_letter(
+            message=message,
+            reason=DeadLetter.Reason.HANDLER_FAILED,
+            error=f"{type(exc).__name__}: {exc}",
+            transport=transport,
+            handler=handler_name,
+            attempts=attempts,
+        )
         return Outcome.DEAD_LETTERED
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff after the ``attempt``-th failure: base, 2x base, 4x base...
+    capped at five minutes."""
+    return float(min(300.0, settings.EVENT_RETRY_BACKOFF_SECONDS * (2 ** max(0, attempt - 1))))
+
+
+def _sleep_or_stop(seconds: float, stop: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if stop():
+            raise ShutdownRequested()
+        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+
+def apply_with_retries(
+    sub: Subscription,
+    message: Mapping[str, Any],
+    *,
+    transport: str,
+    headers: Mapping[str, Any] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+    event: IntegrationEvent | None = None,
+) -> Outcome:
+    """Up to ``EVENT_MAX_ATTEMPTS`` runs with exponential backoff, then the dead-letter store."""
+    attempts = max(1, settings.EVENT_MAX_ATTEMPTS)
+    for attempt in range(1, attempts + 1):
+        try:
+            return apply_or_dead_letter(
+                sub.handler_name,
+                message,
+                transport=transport,
+                headers=headers,
+                attempts=attempt,
+                final_attempt=attempt == attempts,
+                event=event,
+            )
+        except Exception as exc:  # noqa: BLE001 - retried below; the last attempt dead-letters
+            log.info("event_handler_retry", handler=sub.handler_name, attempt=attempt, error=str(exc)[:300])
+            _sleep_or_stop(retry_delay(attempt), stop)
+    raise AssertionError("unreachable: the final attempt dead-letters or returns")
+
+
+def handle_received(
+    context: str,
+    received: ReceivedMessage,
+    *,
+    transport: str,
+    stop: Callable[[], bool] = lambda: False,
+) -> list[Outcome]:
+    """What a broker consumer of ``context`` does with one message.
+
+    Returns normally (-> ack / commit) once every subscribed handler applied the
+    event, skipped it as a duplicate or dead-lettered it. Raises (-> redelivery)
+    only when the dead-letter store itself cannot be written or a shutdown
+    interrupts a retry.
+    """
+    close_old_connections()
+    try:
+        message = parse_raw(received.body)
+        event_type = message.get("event_type")
+        subs = [s for s in subscriptions_of_context(context) if s.event_type == event_type]
+        if not subs:
+            # Kafka topics carry every event of a producer; RabbitMQ only routes
+            # subscribed types here. An unknown type is reported; a known one that
+            # this context simply does not handle is skipped.
+            event_class(str(event_type), int(message.get("version", 1)))
+            return [Outcome.SKIPPED]
+        # Decoded once, up front: a bad payload is reported once, not once per handler.
+        event = decode(message)
+    except EventDecodeError as exc:
+        dead_letter(
+            message=received.body,
+            reason=exc.reason,
+            error=exc.detail,
+            transport=transport,
+            context=context,
+        )
+        return [Outcome.DEAD_LETTERED]
+    except (TypeError, ValueError) as exc:  # e.g. a version that is not a number
+        dead_letter(
+            message=received.body,
+            reason=DeadLetter.Reason.MALFORMED_MESSAGE,
+            error=f"bad envelope: {exc}",
+            transport=transport,
+            context=context,
+        )
+        return [Outcome.DEAD_LETTERED]
+    outcomes = []
+    for sub in subs:
+        outcomes.append(
+            apply_with_retries(
+                sub, message, transport=transport, headers=received.headers, stop=stop, event=event
+            )
+        )
+    return outcomes

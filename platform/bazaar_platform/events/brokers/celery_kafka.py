@@ -1,0 +1,50 @@
+"""kombu's ``confluentkafka://`` transport, made safe for the outbox relay.
+
+kombu's own ``Channel._put`` calls ``producer.flush()`` and ignores the delivery
+report, so a task message that Kafka never accepted counts as sent and the relay
+would mark the event delivered: lost. This channel waits for the delivery report
+(bounded by the producer's ``message.timeout.ms``) and raises if the message was
+not acknowledged, so the relay keeps the event and retries.
+
+Selected by ``CELERY_BROKER_TRANSPORT`` when ``CELERY_BROKER_URL`` is
+``confluentkafka://host:port`` (see the event block of ``config/settings.py``).
+
+Known limit of the underlying transport, kept: kombu acknowledges a Kafka task by
+committing the consumer's *position*, so a task still waiting for its retry
+countdown can be committed past by a later ack; a worker dying in that window
+loses that retry. The native Kafka consumer (``EVENT_DISPATCH=broker``) has no
+such window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from confluent_kafka import KafkaError, Message
+from kombu.transport import confluentkafka
+from kombu.utils.encoding import str_to_bytes
+from kombu.utils.json import dumps
+
+
+class Channel(confluentkafka.Channel):
+    def _put(self, queue: str, message: Any, **kwargs: Any) -> None:
+        queue = self.sanitize_queue_name(queue)
+        producer = self._get_producer(queue)
+        errors: list[KafkaError] = []
+
+        def on_delivery(err: KafkaError | None, _msg: Message) -> None:
+            if err is not None:
+                errors.append(err)
+
+        producer.produce(queue, str_to_bytes(dumps(message)), on_delivery=on_delivery)
+        timeout_ms = (self.options.get("kafka_producer_config") or {}).get("message.timeout.ms", 30_000)
+        remaining = producer.flush(timeout_ms / 1000 + 1)
+        if remaining or errors:
+            producer.purge()
+            self._kafka_producers.pop(queue, None)
+            detail = errors[0] if errors else f"{remaining} message(s) not acknowledged"
+            raise confluentkafka.NoBrokersAvailable(KafkaError(KafkaError._MSG_TIMED_OUT, str(detail)))
+
+
+class Transport(confluentkafka.Transport):
+    Channel = Channel

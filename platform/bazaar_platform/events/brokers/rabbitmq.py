@@ -1,0 +1,263 @@
+"""RabbitMQ behind the broker interface (kombu over py-amqp).
+
+Topology, all durable and named from ``EVENT_NAMESPACE`` (``<ns>`` below):
+
+* ``<ns>.events``: a topic exchange; the routing key of a message is its event type.
+* ``<ns>.events.<context>``: one queue per consuming context, bound once per event
+  type the context subscribes to. A quorum queue with *single active consumer*:
+  several ``consume_events`` processes of one context give fail-over, never two
+  consumers racing through one aggregate's events. Its ``x-delivery-limit`` hands
+  a message that keeps killing its consumer to the dead-letter exchange.
+* ``<ns>.events.dlx`` (fanout) -> ``<ns>.events.dead-letter``: where the broker
+  parks such messages. (Messages a consumer *can* judge - malformed, unknown,
+  failing handler - go to the database dead-letter store, visible in the admin.)
+
+Publishing waits for the broker's confirm, so the relay marks an event sent only
+once RabbitMQ has it on disk. The publisher declares the queues of every
+subscribing context it knows (from the handler registry), so an event published
+before a context's consumer first started is not dropped as unroutable.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Collection, Sequence
+import structlog
+from django.conf import settings
+from kombu import Connection, Consumer, Exchange, Message, Producer, Queue
+
+from bazaar_platform.events.brokers import (
+    BrokerUnavailable,
+    MessageHandler,
+    OutgoingMessage,
+    ReceivedMessage,
+    context_queue_name,
+    exchange_name,
+)
+
+log = structlog.get_logger("bazaar.events.rabbitmq")
+
+
+def _exchange() -> Exchange:
+    return Exchange(exchange_name(), type="topic", durable=True)
+
+
+def _dead_letter_exchange() -> Exchange:
+    return Exchange(f"{exchange_name()}.dlx", type="fanout", durable=True)
+
+
+def dead_letter_queue() -> Queue:
+    return Queue(
+        f"{exchange_name()}.dead-letter",
+        exchange=_dead_letter_exchange(),
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+
+def context_queue(context: str, event_types: Collection[str]) -> Queue:
+    """The durable queue of one consuming context, bound by each event type it handles."""
+    from kombu import binding
+
+    exchange = _exchange()
+    return Queue(
+        context_queue_name(context),
+        bindings=[binding(exchange, routing_key=t) for t in sorted(event_types)],
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-single-active-consumer": True,
+            "x-dead-letter-exchange": _dead_letter_exchange().name,
+            "x-delivery-limit": settings.EVENT_RABBITMQ_DELIVERY_LIMIT,
+        },
+    )
+
+
+def _subscribed_contexts() -> dict[str, set[str]]:
+    from bazaar_platform.events.registry import all_subscriptions
+
+    contexts: dict[str, set[str]] = {}
+    for sub in all_subscriptions():
+        contexts.setdefault(sub.context, set()).add(sub.event_type)
+    return contexts
+
+
+def declare_topology(conn: Connection, contexts: dict[str, set[str]] | None = None) -> None:
+    """Declare the exchanges and the queues of ``contexts`` (default: every subscriber)."""
+    channel = conn.default_channel
+    _exchange()(channel).declare()
+    _dead_letter_exchange()(channel).declare()
+    dead_letter_queue()(channel).declare()
+    for context, event_types in (contexts if contexts is not None else _subscribed_contexts()).items():
+        context_queue(context, event_types)(channel).declare()
+
+
+def check_rabbitmq(url: str, timeout: float = 2.0) -> None:
+    with Connection(url, connect_timeout=timeout) as conn:
+        conn.ensure_connection(max_retries=1, timeout=timeout)
+
+
+class RabbitMQBroker:
+    name = "rabbitmq"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._lock = threading.Lock()  # kombu connections are not thread-safe
+        self._conn: Connection | None = None
+        self._producer: Producer | None = None
+        self._declared: frozenset[tuple[str, frozenset[str]]] = frozenset()
+
+    # -- publishing -----------------------------------------------------------
+    def _connection(self, *, confirm: bool) -> Connection:
+        return Connection(
+            self.url,
+            connect_timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT,
+            transport_options={"confirm_publish": confirm, "confirm_timeout": 10.0},
+        )
+
+    def _ready_producer(self) -> Producer:
+        if self._conn is None or self._producer is None:
+            conn = self._connection(confirm=True)
+            try:
+                conn.ensure_connection(max_retries=1, timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT)
+            except Exception as exc:
+                conn.release()
+                raise BrokerUnavailable(f"RabbitMQ unreachable: {exc}") from exc
+            self._conn = conn
+            self._producer = Producer(conn.default_channel, exchange=_exchange())
+            self._declared = frozenset()
+        contexts = _subscribed_contexts()
+        wanted = frozenset((c, frozenset(t)) for c, t in contexts.items())
+        if not wanted <= self._declared:
+            declare_topology(self._conn, contexts)
+            self._declared = self._declared | wanted
+        return self._producer
+
+    def _drop_connection(self) -> None:
+        conn, self._conn, self._producer = self._conn, None, None
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:  # noqa: BLE001, S110 - the connection is already broken
+                pass
+
+    def publish(self, message: OutgoingMessage) -> None:
+        error = self.publish_many([message])[0]
+        if error is not None:
+            raise error
+
+    def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[Exception | None]:
+        results: list[Exception | None] = []
+        with self._lock:
+            for index, message in enumerate(messages):
+                try:
+                    producer = self._ready_producer()
+                    producer.publish(
+                        message.body,
+                        routing_key=message.event_type,
+                        headers=dict(message.headers),
+                        content_type="application/json",
+                        content_encoding="utf-8",
+                        delivery_mode=2,
+                        message_id=message.event_id or None,
+                        timestamp=(message.timestamp_ms or 0) // 1000 or None,
+                        retry=False,
+                    )
+                    results.append(None)
+                except Exception as exc:  # noqa: BLE001 - every failure is reported, none raised
+                    self._drop_connection()
+                    failure = BrokerUnavailable(f"RabbitMQ did not confirm: {type(exc).__name__}: {exc}")
+                    results.append(failure)
+                    # The connection is gone: fail the rest fast instead of one
+                    # connect timeout per message.
+                    results.extend(failure for _ in messages[index + 1 :])
+                    break
+        return results
+
+    # -- consuming ------------------------------------------------------------
+    def subscribe(
+        self,
+        *,
+        context: str,
+        event_types: Collection[str],
+        handler: MessageHandler,
+        stop: Callable[[], bool],
+    ) -> None:
+        backoff = 0.5
+        while not stop():
+            try:
+                self._consume(context, event_types, handler, stop)
+                return
+            except _HandlerRaised as exc:
+                log.warning("consumer_handler_raised_redelivering", context=context, error=str(exc.__cause__))
+            except Exception as exc:  # noqa: BLE001 - connection trouble: reconnect
+                log.warning("consumer_connection_lost", context=context, error=f"{type(exc).__name__}: {exc}")
+            _sleep_unless_stopped(backoff, stop)
+            backoff = min(backoff * 2, 10.0)
+
+    def _consume(
+        self,
+        context: str,
+        event_types: Collection[str],
+        handler: MessageHandler,
+        stop: Callable[[], bool],
+    ) -> None:
+        queue = context_queue(context, event_types)
+        with self._connection(confirm=False) as conn:
+            conn.ensure_connection(max_retries=1, timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT)
+            declare_topology(conn, {context: set(event_types)})
+            failure: list[BaseException] = []
+
+            def on_message(message: Message) -> None:
+                if failure:
+                    return  # the connection is being closed: unacked messages go back
+                raw = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+                received = ReceivedMessage(
+                    body=raw,
+                    headers={str(k): str(v) for k, v in (message.headers or {}).items()},
+                    key=message.delivery_info.get("routing_key"),
+                    topic=queue.name,
+                    redelivered=bool(message.delivery_info.get("redelivered")),
+                    position=str(message.delivery_tag),
+                )
+                try:
+                    handler(received)
+                except Exception as exc:  # noqa: BLE001 - left for redelivery, in order
+                    failure.append(exc)
+                    return
+                message.ack()
+
+            consumer = Consumer(
+                conn.default_channel,
+                queues=[queue],
+                # on_message gets the raw message: kombu does not decode the body,
+                # so garbage reaches our handler (and the dead-letter store) as bytes.
+                on_message=on_message,
+                no_ack=False,
+                prefetch_count=settings.EVENT_RABBITMQ_PREFETCH,
+            )
+            with consumer:
+                while not stop():
+                    try:
+                        conn.drain_events(timeout=0.25)
+                    except TimeoutError:
+                        pass
+                    if failure:
+                        # Closing the connection requeues this message and every one
+                        # prefetched after it, in order: nothing overtakes it.
+                        raise _HandlerRaised() from failure[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_connection()
+
+
+class _HandlerRaised(Exception):
+    pass
+
+
+def _sleep_unless_stopped(seconds: float, stop: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + seconds
+    while not stop() and time.monotonic() < deadline:
+        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))

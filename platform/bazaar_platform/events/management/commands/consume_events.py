@@ -1,0 +1,54 @@
+"""``manage.py consume_events --context <ctx>``: run one context's broker consumers.
+
+Each message goes through :func:`bazaar_platform.events.consumer.handle_received`
+(which uses ``apply_or_dead_letter``): applied once per handler, retried with
+backoff, dead-lettered with its reason when it cannot succeed. SIGTERM/SIGINT let
+the message in flight finish and be acknowledged, then the consumer closes;
+prefetched messages go back to the broker untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from bazaar_platform.events.brokers import ReceivedMessage, build_broker
+from bazaar_platform.events.consumer import handle_received
+from bazaar_platform.events.registry import subscriptions_of_context
+from bazaar_platform.events.runtime import StopFlag
+
+
+class Command(BaseCommand):
+    help = "Consume one context's events from the event broker (RabbitMQ or Kafka)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--context", required=True, help="The consuming context.")
+        parser.add_argument("--broker", choices=["rabbitmq", "kafka"], default=None)
+        parser.add_argument("--url", default=None, help="Broker URL (default EVENT_BROKER_URL).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        context: str = options["context"]
+        subs = subscriptions_of_context(context)
+        if not subs:
+            raise CommandError(f"context {context!r} subscribes to no events")
+        kind = options["broker"] or settings.EVENT_BROKER
+        broker = build_broker(kind, options["url"] or settings.EVENT_BROKER_URL)
+        event_types = sorted({s.event_type for s in subs})
+        stop = StopFlag().install()
+        transport = f"{broker.name}"
+
+        def on_message(received: ReceivedMessage) -> None:
+            handle_received(context, received, transport=transport, stop=stop)
+
+        self.stdout.write(
+            f"consume_events: context {context} on {kind}, {len(subs)} handler(s) "
+            f"for {', '.join(event_types)}"
+        )
+        self.stdout.flush()
+        try:
+            broker.subscribe(context=context, event_types=event_types, handler=on_message, stop=stop)
+        finally:
+            broker.close()
+        self.stdout.write(f"consume_events: stopped ({stop.signal_name or 'done'})")
