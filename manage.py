@@ -7,8 +7,9 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import config  # noqa: F401  (puts platform/ on sys.path)
     from django.core.management import execute_from_command_line
+
+    import config  # noqa: F401  (puts platform/ on sys.path)
 
     execute_from_command_line(sys.argv)
 

@@ -2,8 +2,9 @@
 
 import os
 
-import config  # noqa: F401  (puts platform/ on sys.path)
 from django.core.asgi import get_asgi_application
+
+import config  # noqa: F401  (puts platform/ on sys.path)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()

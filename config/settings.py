@@ -13,6 +13,7 @@ See ``docs/configuration.md`` for the full reference.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 PROFILE: str = env.str("BAZAAR_PROFILE", default="embedded")
 if PROFILE not in {"embedded", "services"}:
-    raise environ.ImproperlyConfigured(f"BAZAAR_PROFILE must be embedded or services, not {PROFILE!r}")
+    raise environ.ImproperlyConfigured(
+        f"BAZAAR_PROFILE must be embedded or services, not {PROFILE!r}"
+    )
 EMBEDDED = PROFILE == "embedded"
 
 # Git-ignored folder for what the embedded default generates on first run
@@ -67,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     # platform layer
     "bazaar_platform.apps.PlatformConfig",
@@ -120,7 +124,9 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0 if EMBEDDED else 60)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+    "DATABASE_CONN_MAX_AGE", default=0 if EMBEDDED else 60
+)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
@@ -160,7 +166,9 @@ EVENT_DISPATCH: str = env.str("EVENT_DISPATCH", default="inprocess")
 EVENT_BROKER: str = env.str("EVENT_BROKER", default="rabbitmq")
 EVENT_BROKER_URL: str = env.str(
     "EVENT_BROKER_URL",
-    default="amqp://guest:guest@127.0.0.1:5672//" if EVENT_BROKER == "rabbitmq" else "127.0.0.1:9092",
+    default="amqp://guest:guest@127.0.0.1:5672//"
+    if EVENT_BROKER == "rabbitmq"
+    else "127.0.0.1:9092",
 )
 EVENT_MAX_ATTEMPTS: int = env.int("EVENT_MAX_ATTEMPTS", default=5)
 EVENT_RETRY_BACKOFF_SECONDS: float = env.float("EVENT_RETRY_BACKOFF_SECONDS", default=2.0)
@@ -227,6 +235,10 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1/",
+    # Swagger UI and ReDoc assets served from our own static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- observability -----------------------------------------------------------
@@ -246,9 +258,12 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / ".local" / "static")))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(LOCAL_DIR / "static")))
+with contextlib.suppress(OSError):  # whitenoise warns on every request when it is missing
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(LOCAL_DIR / "media")))
+WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

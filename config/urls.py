@@ -23,7 +23,9 @@ def _context_api_urls() -> list[URLResolver]:
         context = app_config.name.split(".", 1)[1]
         module = f"{app_config.name}.api.urls"
         if find_spec(module) is not None:
-            mounted.append(path(f"api/v1/{context}/", include((import_module(module).urlpatterns, context))))
+            mounted.append(
+                path(f"api/v1/{context}/", include((import_module(module).urlpatterns, context)))
+            )
     return mounted
 
 

@@ -2,8 +2,9 @@
 
 import os
 
-import config  # noqa: F401  (puts platform/ on sys.path)
 from django.core.wsgi import get_wsgi_application
+
+import config  # noqa: F401  (puts platform/ on sys.path)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()

@@ -20,7 +20,11 @@ def seed_demo_accounts(ctx: SeedContext) -> None:
         user = User.objects.filter(email=email).first()
         if user is None:
             user = User.objects.create_user(
-                email, DEMO_PASSWORD, full_name=name, is_staff=staff, is_superuser=staff,
+                email,
+                DEMO_PASSWORD,
+                full_name=name,
+                is_staff=staff,
+                is_superuser=staff,
                 email_verified_at=timezone.now(),
             )
         ctx.login(email=email, password=DEMO_PASSWORD, note="staff admin" if staff else "")

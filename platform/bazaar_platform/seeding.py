@@ -30,8 +30,13 @@ class SeedContext:
 
     def progress(self, items: Iterable[T], label: str, total: int | None = None) -> Iterator[T]:
         yield from tqdm(
-            items, desc=f"seed {label}", total=total, file=self.out, disable=self.quiet,
-            dynamic_ncols=True, leave=True,
+            items,
+            desc=f"seed {label}",
+            total=total,
+            file=self.out,
+            disable=self.quiet,
+            dynamic_ncols=True,
+            leave=True,
         )
 
     def login(self, *, email: str, password: str, note: str = "") -> None:

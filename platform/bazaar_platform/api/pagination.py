@@ -6,16 +6,13 @@ a 400, so a client never believes it received everything when it did not.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 
 def _positive_int(raw: str, *, name: str, minimum: int, maximum: int | None) -> int:
@@ -105,12 +102,10 @@ class CursorPagination(pagination.CursorPagination):
             return int(self.page_size)
         return _positive_int(raw, name="limit", minimum=1, maximum=self.max_page_size)
 
-    def paginate_queryset(
-        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
-    ) -> Sequence[Any] | None:
+    def decode_cursor(self, request: Request) -> pagination.Cursor | None:
         try:
-            return super().paginate_queryset(queryset, request, view)
-        except pagination.NotFound as exc:  # DRF answers a bad cursor with 404
+            return super().decode_cursor(request)
+        except NotFound as exc:  # DRF answers a bad cursor with 404; it is bad input
             raise ValidationError({self.cursor_query_param: [str(exc.detail)]}) from None
 
     def get_paginated_response(self, data: Any) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.renderers import JSONRenderer
@@ -10,7 +11,11 @@ from bazaar_platform.observability.context import current_request_id
 
 
 def envelope(data: Any, *, error: Any = None, meta: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"data": data, "error": error, "meta": {"request_id": current_request_id(), **(meta or {})}}
+    return {
+        "data": data,
+        "error": error,
+        "meta": {"request_id": current_request_id(), **(meta or {})},
+    }
 
 
 class EnvelopeJSONRenderer(JSONRenderer):
@@ -24,7 +29,7 @@ class EnvelopeJSONRenderer(JSONRenderer):
         self,
         data: Any,
         accepted_media_type: str | None = None,
-        renderer_context: dict[str, Any] | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
         response = (renderer_context or {}).get("response")
         if response is not None and response.status_code == 204:

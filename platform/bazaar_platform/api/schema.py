@@ -3,7 +3,7 @@ operation documents the error envelope, so generated clients see what they get."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
@@ -54,7 +54,11 @@ def wrap_in_envelope(schema: dict[str, Any]) -> dict[str, Any]:
 
 class EnvelopeAutoSchema(AutoSchema):
     def _get_response_for_code(
-        self, serializer: Any, status_code: str, media_types: Any = None, direction: str = "response"
+        self,
+        serializer: Any,
+        status_code: str,
+        media_types: Any = None,
+        direction: str = "response",
     ) -> dict[str, Any]:
         response: dict[str, Any] = super()._get_response_for_code(
             serializer, status_code, media_types, direction
@@ -66,15 +70,23 @@ class EnvelopeAutoSchema(AutoSchema):
                     media["schema"] = wrap_in_envelope(media["schema"])
         return response
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         component = ResolvedComponent(
-            name="ErrorEnvelope", type=ResolvedComponent.SCHEMA, schema=ERROR_SCHEMA, object="ErrorEnvelope"
+            name="ErrorEnvelope",
+            type=ResolvedComponent.SCHEMA,
+            schema=ERROR_SCHEMA,
+            object="ErrorEnvelope",
         )
         self.registry.register_on_missing(component)
         for code, description in _ERRORS.items():
             responses.setdefault(
                 code,
-                {"description": description, "content": {"application/json": {"schema": component.ref}}},
+                {
+                    "description": description,
+                    "content": {"application/json": {"schema": component.ref}},
+                },
             )
         return responses

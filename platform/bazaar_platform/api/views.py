@@ -19,7 +19,7 @@ from bazaar_platform.api.pagination import CursorPagination, LimitOffsetPaginati
 _ALWAYS_ALLOWED = frozenset({"format"})
 
 
-class StrictQueryParamsMixin:
+class StrictQueryParamsMixin(APIView):
     """Reject unknown query parameters with a 400 naming them."""
 
     #: Parameters this view reads itself, beyond filters, ordering and pagination.
@@ -45,7 +45,7 @@ class StrictQueryParamsMixin:
         return allowed
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)
         unknown = sorted(set(request.query_params) - self.allowed_query_params())
         if unknown:
             raise ValidationError(
@@ -60,5 +60,5 @@ class BazaarAPIView(StrictQueryParamsMixin, APIView):
     pagination_class = None
 
 
-class BazaarListAPIView(StrictQueryParamsMixin, generics.ListAPIView):  # type: ignore[type-arg]
+class BazaarListAPIView(StrictQueryParamsMixin, generics.ListAPIView):
     """Base for paginated, filterable list endpoints."""

@@ -45,17 +45,23 @@ def event_classes() -> list[type[IntegrationEvent]]:
 
 
 def _ensure_collected() -> None:
-    for cls in _all_subclasses(IntegrationEvent):
+    for cls in _all_subclasses(IntegrationEvent):  # type: type[IntegrationEvent]
         if "event_type" in cls.__dict__:
             key = (cls.event_type, cls.version)
             existing = _event_classes.get(key)
-            if existing is not None and existing is not cls:
-                if existing.__qualname__ != cls.__qualname__ or existing.__module__ != cls.__module__:
-                    raise TypeError(f"two classes claim event type {key}: {existing} and {cls}")
+            if (
+                existing is not None
+                and existing is not cls
+                and (
+                    existing.__qualname__ != cls.__qualname__
+                    or existing.__module__ != cls.__module__
+                )
+            ):
+                raise TypeError(f"two classes claim event type {key}: {existing} and {cls}")
             _event_classes[key] = cls
 
 
-def _all_subclasses(cls: type) -> Iterable[type]:
+def _all_subclasses(cls: type[IntegrationEvent]) -> Iterable[type[IntegrationEvent]]:
     for sub in cls.__subclasses__():
         yield sub
         yield from _all_subclasses(sub)
@@ -74,16 +80,22 @@ def event_class(event_type: str, version: int) -> type[IntegrationEvent]:
 def decode(message: Mapping[str, Any]) -> IntegrationEvent:
     """Turn a stored or received message back into its event, by type string."""
     if not isinstance(message, Mapping):
-        raise EventDecodeError("malformed_message", f"expected an object, got {type(message).__name__}")
+        raise EventDecodeError(
+            "malformed_message", f"expected an object, got {type(message).__name__}"
+        )
     try:
         event_type = message["event_type"]
         version = int(message.get("version", 1))
         payload = message["payload"]
         envelope_fields = {"event_id": message["event_id"], "occurred_at": message["occurred_at"]}
     except (KeyError, TypeError, ValueError) as exc:
-        raise EventDecodeError("malformed_message", f"missing or bad envelope field {exc}") from None
+        raise EventDecodeError(
+            "malformed_message", f"missing or bad envelope field {exc}"
+        ) from None
     if not isinstance(event_type, str) or not isinstance(payload, Mapping):
-        raise EventDecodeError("malformed_message", "event_type must be a string, payload an object")
+        raise EventDecodeError(
+            "malformed_message", "event_type must be a string, payload an object"
+        )
     cls = event_class(event_type, version)
     try:
         return cls.model_validate({**payload, **envelope_fields})

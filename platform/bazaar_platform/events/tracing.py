@@ -52,7 +52,9 @@ def consumer_span(name: str, headers: Mapping[str, Any], **attributes: Any) -> I
     carrier = {k: str(v) for k, v in headers.items() if k in TRACE_HEADERS}
     token = otel_context.attach(extract(carrier))
     try:
-        with tracer.start_as_current_span(name, kind=trace.SpanKind.CONSUMER, attributes=attributes):
+        with tracer.start_as_current_span(
+            name, kind=trace.SpanKind.CONSUMER, attributes=attributes
+        ):
             yield
     finally:
         otel_context.detach(token)

@@ -33,9 +33,7 @@ REQUEST_DB_QUERIES = Histogram(
     buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89),
 )
 DB_QUERIES = Counter("bazaar_db_queries_total", "Database queries executed.", ["alias"])
-CELERY_TASKS = Counter(
-    "bazaar_celery_tasks_total", "Celery task outcomes.", ["task", "outcome"]
-)
+CELERY_TASKS = Counter("bazaar_celery_tasks_total", "Celery task outcomes.", ["task", "outcome"])
 EVENTS_HANDLED = Counter(
     "bazaar_events_handled_total", "Event handler outcomes.", ["handler", "outcome"]
 )
@@ -46,7 +44,9 @@ class _QueryCounter:
         self.alias = alias
         self.count = 0
 
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
         self.count += 1
         DB_QUERIES.labels(alias=self.alias).inc()
         return execute(sql, params, many, context)

@@ -39,6 +39,7 @@ class RequestContextMiddleware:
             )
         finally:
             set_request_id(None)
+            structlog.contextvars.clear_contextvars()
         response[REQUEST_ID_HEADER] = request_id
         return response
 

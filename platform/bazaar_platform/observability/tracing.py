@@ -36,7 +36,9 @@ def instrument_libraries() -> None:
 
 
 def install_provider(exporter: SpanExporter) -> TracerProvider:
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.OTEL_SERVICE_NAME}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": settings.OTEL_SERVICE_NAME})
+    )
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return provider

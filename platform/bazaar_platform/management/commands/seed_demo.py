@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -18,7 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--quiet-progress", action="store_true", help="No progress bars.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        ctx = SeedContext(out=self.stderr._out, quiet=options["quiet_progress"])  # type: ignore[attr-defined]
+        # tqdm needs the raw stream: OutputWrapper.write() would add a newline per refresh
+        ctx = SeedContext(out=cast("IO[str]", self.stderr._out), quiet=options["quiet_progress"])
         only = set(options["only"] or [])
         for name, seeder in seeders():
             if only and name not in only:
