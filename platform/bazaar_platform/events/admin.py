@@ -41,7 +41,15 @@ class _PendingFilter(admin.SimpleListFilter):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(_ReadOnlyAdmin):
-    list_display = ["id", "event_type", "version", "aggregate_id", "occurred_at", "dispatched_at", "attempts"]
+    list_display = [
+        "id",
+        "event_type",
+        "version",
+        "aggregate_id",
+        "occurred_at",
+        "dispatched_at",
+        "attempts",
+    ]
     list_filter = [_PendingFilter, "event_type", "producer"]
     search_fields = ["event_id", "aggregate_id", "event_type"]
     date_hierarchy = "occurred_at"
@@ -116,10 +124,18 @@ class DeadLetterAdmin(admin.ModelAdmin):
                 ok += 1
             else:
                 failed += 1
-                self.message_user(request, f"{letter}: still failing: {result.detail[:300]}", messages.WARNING)
-        self.message_user(request, f"Replayed {ok} dead letter(s); {failed} still failing.", messages.SUCCESS)
+                self.message_user(
+                    request, f"{letter}: still failing: {result.detail[:300]}", messages.WARNING
+                )
+        self.message_user(
+            request, f"Replayed {ok} dead letter(s); {failed} still failing.", messages.SUCCESS
+        )
 
-    @admin.action(description="Discard (keep for the record, stop showing as pending)", permissions=["change"])
+    @admin.action(
+        description="Discard (keep for the record, stop showing as pending)", permissions=["change"]
+    )
     def discard(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
-        count = queryset.filter(status=DeadLetter.Status.PENDING).update(status=DeadLetter.Status.DISCARDED)
+        count = queryset.filter(status=DeadLetter.Status.PENDING).update(
+            status=DeadLetter.Status.DISCARDED
+        )
         self.message_user(request, f"Discarded {count} dead letter(s).", messages.SUCCESS)

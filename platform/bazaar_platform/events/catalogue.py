@@ -94,7 +94,15 @@ def message_schema(cls: type[IntegrationEvent]) -> dict[str, Any]:
     """JSON Schema of the whole wire message: the envelope around the payload."""
     return {
         "type": "object",
-        "required": ["event_id", "event_type", "version", "producer", "aggregate_id", "occurred_at", "payload"],
+        "required": [
+            "event_id",
+            "event_type",
+            "version",
+            "producer",
+            "aggregate_id",
+            "occurred_at",
+            "payload",
+        ],
         "properties": {
             "event_id": {"type": "string", "format": "uuid"},
             "event_type": {"type": "string", "const": cls.event_type},
@@ -188,10 +196,17 @@ def build_asyncapi(entries: list[CatalogueEntry]) -> dict[str, Any]:
             "payload": message_schema(entry.cls),
             "bindings": {
                 "kafka": {
-                    "key": {"type": "string", "description": f"aggregate id (`{entry.cls.aggregate}`)"},
+                    "key": {
+                        "type": "string",
+                        "description": f"aggregate id (`{entry.cls.aggregate}`)",
+                    },
                     "bindingVersion": "0.5.0",
                 },
-                "amqp": {"contentEncoding": "utf-8", "messageType": entry.event_type, "bindingVersion": "0.3.0"},
+                "amqp": {
+                    "contentEncoding": "utf-8",
+                    "messageType": entry.event_type,
+                    "bindingVersion": "0.3.0",
+                },
             },
         }
         channels[cid] = {
@@ -205,7 +220,13 @@ def build_asyncapi(entries: list[CatalogueEntry]) -> dict[str, Any]:
             "bindings": {
                 "amqp": {
                     "is": "routingKey",
-                    "exchange": {"name": exchange, "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"},
+                    "exchange": {
+                        "name": exchange,
+                        "type": "topic",
+                        "durable": True,
+                        "autoDelete": False,
+                        "vhost": "/",
+                    },
                     "bindingVersion": "0.3.0",
                 },
                 "kafka": {
@@ -232,7 +253,10 @@ def build_asyncapi(entries: list[CatalogueEntry]) -> dict[str, Any]:
                 "bindings": {
                     "amqp": {"ack": True, "bindingVersion": "0.3.0"},
                     "kafka": {
-                        "groupId": {"type": "string", "enum": [f"{namespace}.events.{sub.context}"]},
+                        "groupId": {
+                            "type": "string",
+                            "enum": [f"{namespace}.events.{sub.context}"],
+                        },
                         "bindingVersion": "0.5.0",
                     },
                 },

@@ -48,7 +48,7 @@ class Outcome(enum.Enum):
     SKIPPED = "skipped"  # an event type this context does not handle
 
 
-class ShutdownRequested(Exception):
+class ShutdownRequestedError(Exception):
     """Raised between retries when the consumer is asked to stop: the message is
     left unacknowledged and comes back to the next consumer."""
 
@@ -118,30 +118,38 @@ def parse_raw(body: bytes | str) -> dict[str, Any]:
     return message
 
 
-def apply_event(sub: Subscription, event: IntegrationEvent, headers: Mapping[str, Any] | None = None) -> Outcome:
+def apply_event(
+    sub: Subscription, event: IntegrationEvent, headers: Mapping[str, Any] | None = None
+) -> Outcome:
     """Run ``sub``'s handler on an already decoded event unless it already ran for it."""
-    with consumer_span(
-        f"handle {event.event_type}",
-        headers or {},
-        **{"messaging.event_type": event.event_type, "bazaar.handler": sub.handler_name},
+    with (
+        consumer_span(
+            f"handle {event.event_type}",
+            headers or {},
+            **{"messaging.event_type": event.event_type, "bazaar.handler": sub.handler_name},
+        ),
+        transaction.atomic(),
     ):
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    InboxRecord.objects.create(event_id=event.event_id, handler=sub.handler_name)
-            except IntegrityError:
-                EVENTS_HANDLED.labels(sub.handler_name, "duplicate").inc()
-                return Outcome.DUPLICATE
-            structlog.contextvars.bind_contextvars(event_id=str(event.event_id), handler=sub.handler_name)
-            try:
-                sub.func(event)
-            finally:
-                structlog.contextvars.unbind_contextvars("event_id", "handler")
+        try:
+            with transaction.atomic():
+                InboxRecord.objects.create(event_id=event.event_id, handler=sub.handler_name)
+        except IntegrityError:
+            EVENTS_HANDLED.labels(sub.handler_name, "duplicate").inc()
+            return Outcome.DUPLICATE
+        structlog.contextvars.bind_contextvars(
+            event_id=str(event.event_id), handler=sub.handler_name
+        )
+        try:
+            sub.func(event)
+        finally:
+            structlog.contextvars.unbind_contextvars("event_id", "handler")
     EVENTS_HANDLED.labels(sub.handler_name, "applied").inc()
     return Outcome.APPLIED
 
 
-def apply(handler_name: str, message: Mapping[str, Any], headers: Mapping[str, Any] | None = None) -> Outcome:
+def apply(
+    handler_name: str, message: Mapping[str, Any], headers: Mapping[str, Any] | None = None
+) -> Outcome:
     """Run ``handler_name`` on ``message`` unless it already ran for this event.
 
     Raises whatever the handler raises (the caller decides about retries); decode
@@ -206,7 +214,7 @@ def _sleep_or_stop(seconds: float, stop: Callable[[], bool]) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if stop():
-            raise ShutdownRequested()
+            raise ShutdownRequestedError()
         time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
 
@@ -232,8 +240,13 @@ def apply_with_retries(
                 final_attempt=attempt == attempts,
                 event=event,
             )
-        except Exception as exc:  # noqa: BLE001 - retried below; the last attempt dead-letters
-            log.info("event_handler_retry", handler=sub.handler_name, attempt=attempt, error=str(exc)[:300])
+        except Exception as exc:  # retried below; the last attempt dead-letters
+            log.info(
+                "event_handler_retry",
+                handler=sub.handler_name,
+                attempt=attempt,
+                error=str(exc)[:300],
+            )
             _sleep_or_stop(retry_delay(attempt), stop)
     raise AssertionError("unreachable: the final attempt dead-letters or returns")
 

@@ -14,6 +14,7 @@ next event only once the previous one is through) and reports an outcome per row
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -68,7 +69,7 @@ class InProcessDispatcher:
                             final_attempt=attempt == attempts,
                         )
                         break
-                    except Exception:  # noqa: BLE001 - retried, then dead-lettered above
+                    except Exception:  # retried, then dead-lettered above
                         time.sleep(min(0.2, 0.01 * 2 ** (attempt - 1)))
         return [None] * len(rows)
 
@@ -93,10 +94,10 @@ class CeleryDispatcher:
 
     def _ready_producer(self) -> Any:
         if self._producer is None:
+            from kombu import Connection
+
             from bazaar_platform.events import celery_config
             from bazaar_platform.events.tasks import handle_event
-
-            from kombu import Connection
 
             app = handle_event.app
             url = settings.CELERY_BROKER_URL
@@ -113,7 +114,9 @@ class CeleryDispatcher:
                 connect_timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT,
             )
             try:
-                conn.ensure_connection(max_retries=1, timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT)
+                conn.ensure_connection(
+                    max_retries=1, timeout=int(max(1, settings.EVENT_BROKER_CONNECT_TIMEOUT))
+                )
             except Exception:
                 conn.release()
                 raise
@@ -131,13 +134,13 @@ class CeleryDispatcher:
                     producer = self._ready_producer()
                     for sub in subscriptions_for(row.event_type):
                         handle_event.apply_async(
-                            args=[sub.handler_name, row.message, row.headers],
+                            args=(sub.handler_name, row.message, row.headers),
                             queue=context_queue(sub.context),
                             producer=producer,
                             retry=False,
                         )
                     results.append(None)
-                except Exception as exc:  # noqa: BLE001 - reported to the relay, retried later
+                except Exception as exc:  # reported to the relay, retried later
                     self._drop()
                     results.append(exc)
         return results
@@ -145,10 +148,8 @@ class CeleryDispatcher:
     def _drop(self) -> None:
         conn, self._connection, self._producer = self._connection, None, None
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken
                 conn.release()
-            except Exception:  # noqa: BLE001, S110 - already broken
-                pass
 
     def close(self) -> None:
         with self._lock:

@@ -77,7 +77,9 @@ class DeadLetter(models.Model):
     event_type = models.CharField(max_length=120, blank=True)
     handler = models.CharField(max_length=160, blank=True)
     context = models.CharField(
-        max_length=60, blank=True, help_text="The consuming context, when no single handler was chosen."
+        max_length=60,
+        blank=True,
+        help_text="The consuming context, when no single handler was chosen.",
     )
     transport = models.CharField(max_length=30)
     reason = models.CharField(max_length=40, choices=Reason.choices)

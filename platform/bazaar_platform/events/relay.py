@@ -41,7 +41,7 @@ from bazaar_platform.events.models import OutboxMessage
 log = structlog.get_logger("bazaar.events.relay")
 
 
-class DeliveryFailed(Exception):
+class DeliveryFailedError(Exception):
     pass
 
 
@@ -78,7 +78,7 @@ def _deliver(rows: Iterable[OutboxMessage]) -> tuple[list[OutboxMessage], dict[i
         heads = [queue[0] for queue in per_aggregate.values()]
         try:
             outcomes = dispatcher.deliver_many(heads)
-        except Exception as exc:  # noqa: BLE001 - a dispatcher bug must not lose events either
+        except Exception as exc:  # a dispatcher bug must not lose events either
             outcomes = [exc] * len(heads)
         for row, error in zip(heads, outcomes, strict=True):
             queue = per_aggregate[row.aggregate_id]
@@ -108,7 +108,7 @@ def drain_aggregate(aggregate_id: str, *, using: str = "default", wait: bool = T
     """Deliver every pending event of one aggregate, oldest first. Returns how many.
 
     With ``wait=False`` returns 0 at once if another sender holds the aggregate.
-    Raises :class:`DeliveryFailed` if the transport refused an event.
+    Raises :class:`DeliveryFailedError` if the transport refused an event.
     """
     with transaction.atomic(using=using):
         try:
@@ -127,7 +127,7 @@ def drain_aggregate(aggregate_id: str, *, using: str = "default", wait: bool = T
     if failed:
         error = next(iter(failed.values()))
         log.warning("outbox_delivery_failed", aggregate_id=aggregate_id, error=error)
-        raise DeliveryFailed(error)
+        raise DeliveryFailedError(error)
     return len(delivered)
 
 
@@ -144,9 +144,9 @@ def drain_aggregate_quietly(aggregate_id: str, *, using: str = "default") -> Non
                 break
             if not _pending(aggregate_id, using):
                 break
-    except DeliveryFailed:
+    except DeliveryFailedError:
         _inline_pause.pause()
-    except Exception:  # noqa: BLE001 - e.g. the database went away after commit
+    except Exception:  # e.g. the database went away after commit
         log.exception("outbox_fast_path_failed", aggregate_id=aggregate_id)
 
 

@@ -136,7 +136,9 @@ def replay_from_kafka(
     from bazaar_platform.events.brokers.kafka import reset_group_offsets
 
     if flt.until is not None or flt.event_ids:
-        raise ValueError("a Kafka replay rewinds a consumer group: --until/--event-id need --source outbox")
+        raise ValueError(
+            "a Kafka replay rewinds a consumer group: --until/--event-id need --source outbox"
+        )
     forgotten = 0
     for chunk in _chunks(stored_events(subs, flt), 1000):
         forgotten += forget_inbox(subs, [row.event_id for row in chunk])
@@ -168,7 +170,11 @@ def replay_dead_letter(letter: DeadLetter) -> DeadLetterReplay:
         if letter.handler:
             subs = [subscription(letter.handler)]
         elif letter.context:
-            subs = [s for s in subscriptions_of_context(letter.context) if s.event_type == event.event_type]
+            subs = [
+                s
+                for s in subscriptions_of_context(letter.context)
+                if s.event_type == event.event_type
+            ]
         else:
             subs = subscriptions_for(event.event_type)
     except EventDecodeError as exc:
@@ -177,9 +183,13 @@ def replay_dead_letter(letter: DeadLetter) -> DeadLetterReplay:
     for sub in subs:
         try:
             apply_or_dead_letter(
-                sub.handler_name, message, transport="admin-replay", final_attempt=False, event=event
+                sub.handler_name,
+                message,
+                transport="admin-replay",
+                final_attempt=False,
+                event=event,
             )
-        except Exception as exc:  # noqa: BLE001 - reported on the dead letter
+        except Exception as exc:  # reported on the dead letter
             errors.append(f"{sub.handler_name}: {type(exc).__name__}: {exc}")
     if errors:
         return _still_failing(letter, "; ".join(errors))

@@ -12,6 +12,7 @@ broker do not see each other's messages.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -49,7 +50,7 @@ class ReceivedMessage:
 MessageHandler = Callable[[ReceivedMessage], None]
 
 
-class BrokerUnavailable(Exception):
+class BrokerUnavailableError(Exception):
     """The broker did not accept a message (down, timed out, refused)."""
 
 
@@ -134,10 +135,8 @@ def reset_broker() -> None:
     with _broker_lock:
         broker, _broker = _broker, None
     if broker is not None:
-        try:
+        with contextlib.suppress(Exception):  # closing a dead connection may fail
             broker.close()
-        except Exception:  # noqa: BLE001, S110 - closing a dead connection may fail; nothing to do
-            pass
 
 
 def check_broker(timeout: float = 2.0) -> None:

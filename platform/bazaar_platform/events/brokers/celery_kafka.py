@@ -29,7 +29,7 @@ from kombu.utils.json import dumps
 class Channel(confluentkafka.Channel):
     def _put(self, queue: str, message: Any, **kwargs: Any) -> None:
         queue = self.sanitize_queue_name(queue)
-        producer = self._get_producer(queue)
+        producer = self._get_producer(queue)  # type: ignore[attr-defined]
         errors: list[KafkaError] = []
 
         def on_delivery(err: KafkaError | None, _msg: Message) -> None:
@@ -37,13 +37,17 @@ class Channel(confluentkafka.Channel):
                 errors.append(err)
 
         producer.produce(queue, str_to_bytes(dumps(message)), on_delivery=on_delivery)
-        timeout_ms = (self.options.get("kafka_producer_config") or {}).get("message.timeout.ms", 30_000)
+        timeout_ms = (self.options.get("kafka_producer_config") or {}).get(
+            "message.timeout.ms", 30_000
+        )
         remaining = producer.flush(timeout_ms / 1000 + 1)
         if remaining or errors:
             producer.purge()
-            self._kafka_producers.pop(queue, None)
+            self._kafka_producers.pop(queue, None)  # type: ignore[attr-defined]
             detail = errors[0] if errors else f"{remaining} message(s) not acknowledged"
-            raise confluentkafka.NoBrokersAvailable(KafkaError(KafkaError._MSG_TIMED_OUT, str(detail)))
+            raise confluentkafka.NoBrokersAvailable(
+                KafkaError(KafkaError._MSG_TIMED_OUT, str(detail))
+            )
 
 
 class Transport(confluentkafka.Transport):

@@ -30,7 +30,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from django.conf import settings
 
 from bazaar_platform.events.brokers import (
-    BrokerUnavailable,
+    BrokerUnavailableError,
     MessageHandler,
     OutgoingMessage,
     ReceivedMessage,
@@ -65,7 +65,10 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], *, timeout: float = 5.0
     if not missing:
         return
     futures = admin.create_topics(
-        [NewTopic(t, num_partitions=settings.EVENT_KAFKA_PARTITIONS, replication_factor=1) for t in missing],
+        [
+            NewTopic(t, num_partitions=settings.EVENT_KAFKA_PARTITIONS, replication_factor=1)
+            for t in missing
+        ],
         operation_timeout=timeout,
         request_timeout=timeout,
     )
@@ -84,7 +87,9 @@ def topics_for(event_types: Collection[str]) -> list[str]:
 
 def _headers(message: Message) -> dict[str, str]:
     out: dict[str, str] = {}
-    for key, value in message.headers() or []:
+    raw = message.headers() or []
+    pairs = list(raw.items()) if isinstance(raw, dict) else list(raw)
+    for key, value in pairs:
         if isinstance(value, bytes):
             out[key] = value.decode("utf-8", errors="replace")
         elif value is not None:
@@ -106,9 +111,11 @@ class KafkaBroker:
         missing = topics - self._topics
         if missing:
             try:
-                ensure_topics(self.bootstrap, missing, timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT)
+                ensure_topics(
+                    self.bootstrap, missing, timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT
+                )
             except KafkaException as exc:
-                raise BrokerUnavailable(f"Kafka unreachable: {exc}") from exc
+                raise BrokerUnavailableError(f"Kafka unreachable: {exc}") from exc
             self._topics |= missing
         if self._producer is None:
             self._producer = Producer(
@@ -134,10 +141,14 @@ class KafkaBroker:
             raise error
 
     def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[Exception | None]:
-        results: list[Exception | None] = [BrokerUnavailable("not acknowledged")] * len(messages)
+        results: list[Exception | None] = [BrokerUnavailableError("not acknowledged")] * len(
+            messages
+        )
 
         def delivered(index: int, err: KafkaError | None, _msg: Message) -> None:
-            results[index] = None if err is None else BrokerUnavailable(f"Kafka refused: {err}")
+            results[index] = (
+                None if err is None else BrokerUnavailableError(f"Kafka refused: {err}")
+            )
 
         with self._lock:
             try:
@@ -155,9 +166,13 @@ class KafkaBroker:
                         on_delivery=partial(delivered, index),
                     )
                 remaining = producer.flush(settings.EVENT_KAFKA_DELIVERY_TIMEOUT_MS / 1000 + 1)
-            except (KafkaException, BufferError, BrokerUnavailable) as exc:
+            except (KafkaException, BufferError, BrokerUnavailableError) as exc:
                 self._drop_producer()
-                failure = exc if isinstance(exc, BrokerUnavailable) else BrokerUnavailable(str(exc))
+                failure = (
+                    exc
+                    if isinstance(exc, BrokerUnavailableError)
+                    else BrokerUnavailableError(str(exc))
+                )
                 return [failure] * len(messages)
             if remaining or any(r is not None for r in results):
                 # A producer with failed or pending deliveries is discarded: its queue
@@ -179,8 +194,12 @@ class KafkaBroker:
             try:
                 self._consume(context, event_types, handler, stop)
                 return
-            except Exception as exc:  # noqa: BLE001 - broker trouble: reconnect
-                log.warning("consumer_connection_lost", context=context, error=f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # broker trouble: reconnect
+                log.warning(
+                    "consumer_connection_lost",
+                    context=context,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
             _sleep_unless_stopped(backoff, stop)
             backoff = min(backoff * 2, 10.0)
 
@@ -234,25 +253,29 @@ class KafkaBroker:
                     if error.code() != KafkaError._PARTITION_EOF:
                         log.warning("kafka_consumer_error", error=str(error))
                     continue
-                topic, partition, offset = message.topic(), message.partition(), message.offset()
+                topic = message.topic() or ""
+                partition = message.partition() or 0
+                offset = message.offset() or 0
                 received = ReceivedMessage(
                     body=message.value() or b"",
                     headers=_headers(message),
                     key=(message.key() or b"").decode("utf-8", errors="replace"),
-                    topic=topic or "",
+                    topic=topic,
                     position=f"{partition}:{offset}",
                 )
                 try:
                     handler(received)
-                except Exception as exc:  # noqa: BLE001 - rewind and retry, in order
-                    log.warning("consumer_handler_raised_rewinding", context=context, error=str(exc))
+                except Exception as exc:  # rewind and retry, in order
+                    log.warning(
+                        "consumer_handler_raised_rewinding", context=context, error=str(exc)
+                    )
                     commit()
                     consumer.seek(TopicPartition(topic, partition, offset))
                     _sleep_unless_stopped(backoff, stop)
                     backoff = min(backoff * 2, 10.0)
                     continue
                 backoff = 0.2
-                done[(topic or "", partition or 0)] = (offset or 0) + 1
+                done[(topic, partition)] = offset + 1
                 uncommitted += 1
                 if uncommitted >= settings.EVENT_KAFKA_COMMIT_EVERY:
                     commit()
@@ -308,10 +331,14 @@ def reset_group_offsets(
         starts = consumer.offsets_for_times(partitions, timeout=timeout)
         result: list[TopicPartition] = []
         for tp in starts:
-            low, _high = consumer.get_watermark_offsets(TopicPartition(tp.topic, tp.partition), timeout=timeout)
+            low, _high = consumer.get_watermark_offsets(
+                TopicPartition(tp.topic, tp.partition), timeout=timeout
+            )
             offset = tp.offset if tp.offset >= 0 else low
             if since is not None:
-                offset = _first_offset_at_or_after(consumer, tp.topic, tp.partition, offset, since_ms)
+                offset = _first_offset_at_or_after(
+                    consumer, tp.topic, tp.partition, offset, since_ms
+                )
             result.append(TopicPartition(tp.topic, tp.partition, offset))
         consumer.commit(offsets=result, asynchronous=False)
         return result

@@ -20,15 +20,17 @@ before a context's consumer first started is not dropped as unroutable.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
+
 import structlog
 from django.conf import settings
 from kombu import Connection, Consumer, Exchange, Message, Producer, Queue
 
 from bazaar_platform.events.brokers import (
-    BrokerUnavailable,
+    BrokerUnavailableError,
     MessageHandler,
     OutgoingMessage,
     ReceivedMessage,
@@ -37,6 +39,10 @@ from bazaar_platform.events.brokers import (
 )
 
 log = structlog.get_logger("bazaar.events.rabbitmq")
+
+
+def _connect_timeout() -> int:
+    return int(max(1, settings.EVENT_BROKER_CONNECT_TIMEOUT))
 
 
 def _exchange() -> Exchange:
@@ -89,13 +95,15 @@ def declare_topology(conn: Connection, contexts: dict[str, set[str]] | None = No
     _exchange()(channel).declare()
     _dead_letter_exchange()(channel).declare()
     dead_letter_queue()(channel).declare()
-    for context, event_types in (contexts if contexts is not None else _subscribed_contexts()).items():
+    for context, event_types in (
+        contexts if contexts is not None else _subscribed_contexts()
+    ).items():
         context_queue(context, event_types)(channel).declare()
 
 
 def check_rabbitmq(url: str, timeout: float = 2.0) -> None:
     with Connection(url, connect_timeout=timeout) as conn:
-        conn.ensure_connection(max_retries=1, timeout=timeout)
+        conn.ensure_connection(max_retries=1, timeout=int(max(1, timeout)))
 
 
 class RabbitMQBroker:
@@ -120,10 +128,10 @@ class RabbitMQBroker:
         if self._conn is None or self._producer is None:
             conn = self._connection(confirm=True)
             try:
-                conn.ensure_connection(max_retries=1, timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT)
+                conn.ensure_connection(max_retries=1, timeout=_connect_timeout())
             except Exception as exc:
                 conn.release()
-                raise BrokerUnavailable(f"RabbitMQ unreachable: {exc}") from exc
+                raise BrokerUnavailableError(f"RabbitMQ unreachable: {exc}") from exc
             self._conn = conn
             self._producer = Producer(conn.default_channel, exchange=_exchange())
             self._declared = frozenset()
@@ -137,10 +145,8 @@ class RabbitMQBroker:
     def _drop_connection(self) -> None:
         conn, self._conn, self._producer = self._conn, None, None
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # the connection is already broken
                 conn.release()
-            except Exception:  # noqa: BLE001, S110 - the connection is already broken
-                pass
 
     def publish(self, message: OutgoingMessage) -> None:
         error = self.publish_many([message])[0]
@@ -165,9 +171,11 @@ class RabbitMQBroker:
                         retry=False,
                     )
                     results.append(None)
-                except Exception as exc:  # noqa: BLE001 - every failure is reported, none raised
+                except Exception as exc:  # every failure is reported, none raised
                     self._drop_connection()
-                    failure = BrokerUnavailable(f"RabbitMQ did not confirm: {type(exc).__name__}: {exc}")
+                    failure = BrokerUnavailableError(
+                        f"RabbitMQ did not confirm: {type(exc).__name__}: {exc}"
+                    )
                     results.append(failure)
                     # The connection is gone: fail the rest fast instead of one
                     # connect timeout per message.
@@ -189,10 +197,18 @@ class RabbitMQBroker:
             try:
                 self._consume(context, event_types, handler, stop)
                 return
-            except _HandlerRaised as exc:
-                log.warning("consumer_handler_raised_redelivering", context=context, error=str(exc.__cause__))
-            except Exception as exc:  # noqa: BLE001 - connection trouble: reconnect
-                log.warning("consumer_connection_lost", context=context, error=f"{type(exc).__name__}: {exc}")
+            except _HandlerRaisedError as exc:
+                log.warning(
+                    "consumer_handler_raised_redelivering",
+                    context=context,
+                    error=str(exc.__cause__),
+                )
+            except Exception as exc:  # connection trouble: reconnect
+                log.warning(
+                    "consumer_connection_lost",
+                    context=context,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
             _sleep_unless_stopped(backoff, stop)
             backoff = min(backoff * 2, 10.0)
 
@@ -205,14 +221,16 @@ class RabbitMQBroker:
     ) -> None:
         queue = context_queue(context, event_types)
         with self._connection(confirm=False) as conn:
-            conn.ensure_connection(max_retries=1, timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT)
+            conn.ensure_connection(max_retries=1, timeout=_connect_timeout())
             declare_topology(conn, {context: set(event_types)})
             failure: list[BaseException] = []
 
             def on_message(message: Message) -> None:
                 if failure:
                     return  # the connection is being closed: unacked messages go back
-                raw = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+                raw = (
+                    message.body if isinstance(message.body, bytes) else str(message.body).encode()
+                )
                 received = ReceivedMessage(
                     body=raw,
                     headers={str(k): str(v) for k, v in (message.headers or {}).items()},
@@ -223,7 +241,7 @@ class RabbitMQBroker:
                 )
                 try:
                     handler(received)
-                except Exception as exc:  # noqa: BLE001 - left for redelivery, in order
+                except Exception as exc:  # left for redelivery, in order
                     failure.append(exc)
                     return
                 message.ack()
@@ -239,21 +257,19 @@ class RabbitMQBroker:
             )
             with consumer:
                 while not stop():
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         conn.drain_events(timeout=0.25)
-                    except TimeoutError:
-                        pass
                     if failure:
                         # Closing the connection requeues this message and every one
                         # prefetched after it, in order: nothing overtakes it.
-                        raise _HandlerRaised() from failure[0]
+                        raise _HandlerRaisedError() from failure[0]
 
     def close(self) -> None:
         with self._lock:
             self._drop_connection()
 
 
-class _HandlerRaised(Exception):
+class _HandlerRaisedError(Exception):
     pass
 
 

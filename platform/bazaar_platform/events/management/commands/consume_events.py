@@ -48,7 +48,9 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         try:
-            broker.subscribe(context=context, event_types=event_types, handler=on_message, stop=stop)
+            broker.subscribe(
+                context=context, event_types=event_types, handler=on_message, stop=stop
+            )
         finally:
             broker.close()
         self.stdout.write(f"consume_events: stopped ({stop.signal_name or 'done'})")

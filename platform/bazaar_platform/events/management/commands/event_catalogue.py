@@ -24,8 +24,12 @@ class Command(BaseCommand):
             default=str(Path(settings.BASE_DIR) / "docs" / "events.md"),
             help="Markdown file to write (default docs/events.md); '-' to only print.",
         )
-        parser.add_argument("--asyncapi", default=None, help="Also write an AsyncAPI 3.0 YAML here.")
-        parser.add_argument("--check", action="store_true", help="Fail if the files are out of date.")
+        parser.add_argument(
+            "--asyncapi", default=None, help="Also write an AsyncAPI 3.0 YAML here."
+        )
+        parser.add_argument(
+            "--check", action="store_true", help="Fail if the files are out of date."
+        )
         parser.add_argument("--quiet", action="store_true", help="Do not print the markdown.")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -16,7 +16,7 @@ Examples::
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -41,7 +41,7 @@ def _when(value: str | None) -> datetime | None:
     parsed = parse_datetime(value) or parse_datetime(f"{value}T00:00:00")
     if parsed is None:
         raise CommandError(f"not a date/time: {value!r} (use ISO 8601)")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
 class Command(BaseCommand):
@@ -51,10 +51,14 @@ class Command(BaseCommand):
         target = parser.add_mutually_exclusive_group(required=True)
         target.add_argument("--handler", help="A handler name, e.g. search.index_product.")
         target.add_argument("--context", help="Every handler of this consuming context.")
-        parser.add_argument("--type", action="append", default=[], dest="types", help="Event type (repeatable).")
+        parser.add_argument(
+            "--type", action="append", default=[], dest="types", help="Event type (repeatable)."
+        )
         parser.add_argument("--since", help="Events that occurred at or after (ISO 8601).")
         parser.add_argument("--until", help="Events that occurred before (ISO 8601).")
-        parser.add_argument("--event-id", action="append", default=[], dest="event_ids", help="(repeatable)")
+        parser.add_argument(
+            "--event-id", action="append", default=[], dest="event_ids", help="(repeatable)"
+        )
         parser.add_argument("--source", choices=["outbox", "kafka"], default="outbox")
         parser.add_argument("--dry-run", action="store_true", help="Count, change nothing.")
         parser.add_argument("--no-progress", action="store_true")
