@@ -309,6 +309,8 @@ EVENT_RELAY_NOTIFY_CHANNEL: str = env.str("EVENT_RELAY_NOTIFY_CHANNEL", default=
 EVENT_RELAY_INLINE_COOLDOWN_SECONDS: float = env.float(
     "EVENT_RELAY_INLINE_COOLDOWN_SECONDS", default=5.0
 )
+# `relay_outbox` backs off exponentially while the transport is down, up to this.
+EVENT_RELAY_MAX_BACKOFF_SECONDS: float = env.float("EVENT_RELAY_MAX_BACKOFF_SECONDS", default=30.0)
 EVENT_BROKER_CONNECT_TIMEOUT: float = env.float("EVENT_BROKER_CONNECT_TIMEOUT", default=3.0)
 EVENT_RABBITMQ_PREFETCH: int = env.int("EVENT_RABBITMQ_PREFETCH", default=50)
 # Quorum queues count redeliveries; past this the broker moves a message that keeps

@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, transaction
 
 from bazaar_platform.events.base import IntegrationEvent
 from bazaar_platform.events.brokers import ReceivedMessage
@@ -135,6 +135,7 @@ def apply_event(
                 InboxRecord.objects.create(event_id=event.event_id, handler=sub.handler_name)
         except IntegrityError:
             EVENTS_HANDLED.labels(sub.handler_name, "duplicate").inc()
+            log.info("event_duplicate_skipped", event_id=str(event.event_id), handler=sub.handler_name)
             return Outcome.DUPLICATE
         structlog.contextvars.bind_contextvars(
             event_id=str(event.event_id), handler=sub.handler_name
@@ -265,7 +266,6 @@ def handle_received(
     only when the dead-letter store itself cannot be written or a shutdown
     interrupts a retry.
     """
-    close_old_connections()
     try:
         message = parse_raw(received.body)
         event_type = message.get("event_type")

@@ -115,7 +115,7 @@ class CeleryDispatcher:
             )
             try:
                 conn.ensure_connection(
-                    max_retries=1, timeout=int(max(1, settings.EVENT_BROKER_CONNECT_TIMEOUT))
+                    max_retries=0, timeout=int(max(1, settings.EVENT_BROKER_CONNECT_TIMEOUT))
                 )
             except Exception:
                 conn.release()

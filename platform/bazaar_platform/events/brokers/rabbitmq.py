@@ -103,7 +103,7 @@ def declare_topology(conn: Connection, contexts: dict[str, set[str]] | None = No
 
 def check_rabbitmq(url: str, timeout: float = 2.0) -> None:
     with Connection(url, connect_timeout=timeout) as conn:
-        conn.ensure_connection(max_retries=1, timeout=int(max(1, timeout)))
+        conn.ensure_connection(max_retries=0, timeout=int(max(1, timeout)))
 
 
 class RabbitMQBroker:
@@ -128,7 +128,7 @@ class RabbitMQBroker:
         if self._conn is None or self._producer is None:
             conn = self._connection(confirm=True)
             try:
-                conn.ensure_connection(max_retries=1, timeout=_connect_timeout())
+                conn.ensure_connection(max_retries=0, timeout=_connect_timeout())
             except Exception as exc:
                 conn.release()
                 raise BrokerUnavailableError(f"RabbitMQ unreachable: {exc}") from exc
@@ -163,8 +163,9 @@ class RabbitMQBroker:
                         message.body,
                         routing_key=message.event_type,
                         headers=dict(message.headers),
+                        # No content_encoding: py-amqp would decode the body to str;
+                        # consumers get the bytes (JSON is UTF-8 by definition).
                         content_type="application/json",
-                        content_encoding="utf-8",
                         delivery_mode=2,
                         message_id=message.event_id or None,
                         timestamp=(message.timestamp_ms or 0) // 1000 or None,
@@ -221,7 +222,7 @@ class RabbitMQBroker:
     ) -> None:
         queue = context_queue(context, event_types)
         with self._connection(confirm=False) as conn:
-            conn.ensure_connection(max_retries=1, timeout=_connect_timeout())
+            conn.ensure_connection(max_retries=0, timeout=_connect_timeout())
             declare_topology(conn, {context: set(event_types)})
             failure: list[BaseException] = []
 

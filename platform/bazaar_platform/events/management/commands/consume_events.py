@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections
 
 from bazaar_platform.events.brokers import ReceivedMessage, build_broker
 from bazaar_platform.events.consumer import handle_received
@@ -40,6 +41,9 @@ class Command(BaseCommand):
         transport = f"{broker.name}"
 
         def on_message(received: ReceivedMessage) -> None:
+            # A long-running process: drop connections that broke or outlived
+            # CONN_MAX_AGE, as Django does between requests.
+            close_old_connections()
             handle_received(context, received, transport=transport, stop=stop)
 
         self.stdout.write(

@@ -2,7 +2,7 @@
 
 Woken by PostgreSQL ``NOTIFY`` (sent by ``publish`` in the committing transaction)
 and, as a fallback, every ``--poll-seconds``. While the transport is down it backs
-off exponentially (up to 30 s) and keeps trying: nothing committed is dropped.
+off exponentially (up to ``EVENT_RELAY_MAX_BACKOFF_SECONDS``) and keeps trying: nothing committed is dropped.
 SIGTERM/SIGINT finish the batch in flight, then exit.
 """
 
@@ -89,7 +89,7 @@ class Command(BaseCommand):
                     connections[using].close()
                     delivered, failed = 0, 1
                 if failed and not delivered:
-                    backoff = min(max(backoff * 2, 0.25), 30.0)
+                    backoff = min(max(backoff * 2, 0.25), settings.EVENT_RELAY_MAX_BACKOFF_SECONDS)
                     log.info("relay_backing_off", seconds=backoff, failed=failed)
                     stop.wait(backoff)
                     continue
