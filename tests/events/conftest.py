@@ -94,6 +94,19 @@ def committed() -> Iterator[None]:
             yield
 
 
+class UseCaseFailedError(Exception):
+    pass
+
+
+def publish_and_roll_back(event: NoteRecorded) -> None:
+    """Publish inside a transaction whose use case then fails: it rolls back."""
+    from bazaar_platform.events import publish
+
+    with committed():
+        publish(event)
+        raise UseCaseFailedError(str(event.event_id))
+
+
 def publish_notes(note_id: uuid.UUID, count: int = 1, **knobs: Any) -> list[NoteRecorded]:
     """Publish ``count`` NoteRecorded events of one aggregate, one transaction each."""
     from bazaar_platform.events import publish
@@ -144,7 +157,12 @@ class ManagedProcess:
         log = self.log_path.open("ab")
         self._offset = self.log_path.stat().st_size
         self.proc = subprocess.Popen(
-            self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.argv,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         return self
@@ -164,7 +182,9 @@ class ManagedProcess:
         def seen() -> bool:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise AssertionError(f"{self.name} exited ({self.proc.returncode}):\n{self.output()[-3000:]}")
+                raise AssertionError(
+                    f"{self.name} exited ({self.proc.returncode}):\n{self.output()[-3000:]}"
+                )
             return text in self.output()
 
         wait_until(seen, timeout=timeout, interval=0.05, what=f"{self.name} to print {text!r}")
@@ -194,9 +214,7 @@ def subprocess_env(django_db_setup: Any, django_db_blocker: Any) -> dict[str, st
     """Environment of every subprocess: the test database, the test app, fast retries."""
     with django_db_blocker.unblock():
         db = connection.settings_dict
-    database_url = (
-        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
+    database_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {
         **os.environ,
         "BAZAAR_PROFILE": "services",
@@ -267,7 +285,9 @@ def kafka_bootstrap() -> Iterator[str]:
         dict(os.environ),
     ).start()
     try:
-        wait_until(lambda: _kafka_answers(address), timeout=20, interval=0.05, what="Tansu to answer")
+        wait_until(
+            lambda: _kafka_answers(address), timeout=20, interval=0.05, what="Tansu to answer"
+        )
         yield address
     finally:
         tansu.stop()
@@ -314,7 +334,7 @@ def celery_rabbit_worker(subprocess_env: dict[str, str]) -> Iterator[ManagedProc
         worker.wait_for_output(" ready.")
         yield worker
     finally:
-        worker.stop()
+        worker.stop(timeout=5)
         _delete_celery_queue(RABBITMQ_URL)
 
 
@@ -328,7 +348,7 @@ def celery_kafka_worker(
         worker.wait_for_output(" ready.")
         yield worker
     finally:
-        worker.stop()
+        worker.stop(timeout=5)
 
 
 def consumer_process(name: str, env: dict[str, str]) -> ManagedProcess:
@@ -348,7 +368,9 @@ def rabbit_consumer(subprocess_env: dict[str, str]) -> Iterator[ManagedProcess]:
 
 
 @pytest.fixture(scope="session")
-def kafka_consumer(subprocess_env: dict[str, str], kafka_bootstrap: str) -> Iterator[ManagedProcess]:
+def kafka_consumer(
+    subprocess_env: dict[str, str], kafka_bootstrap: str
+) -> Iterator[ManagedProcess]:
     env = {**subprocess_env, "EVENT_BROKER": "kafka", "EVENT_BROKER_URL": kafka_bootstrap}
     consumer = consumer_process("consume-kafka", env).start()
     try:

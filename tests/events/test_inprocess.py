@@ -15,7 +15,13 @@ from bazaar_platform.events.brokers import ReceivedMessage
 from bazaar_platform.events.consumer import Outcome, apply, apply_or_dead_letter, handle_received
 from bazaar_platform.events.models import DeadLetter, InboxRecord, OutboxMessage
 from bazaar_platform.events.relay import relay_pending
-from tests.events.conftest import handler_attempts, note_rows, publish_notes
+from tests.events.conftest import (
+    UseCaseFailedError,
+    handler_attempts,
+    note_rows,
+    publish_and_roll_back,
+    publish_notes,
+)
 from tests.events.support import CONTEXT
 from tests.events.support.events import NoteArchived, NoteRecorded
 
@@ -31,19 +37,20 @@ def test_event_round_trips_through_json():
     from bazaar_platform.events.registry import decode
 
     assert decode(wire) == event
-    assert wire["event_type"] == "evtest.note_recorded" and wire["aggregate_id"] == str(event.note_id)
+    assert wire["event_type"] == "evtest.note_recorded" and wire["aggregate_id"] == str(
+        event.note_id
+    )
 
 
 def test_committed_event_is_handled_after_commit_by_every_subscriber(
     django_capture_on_commit_callbacks,
 ):
     note_id = uuid.uuid4()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with transaction.atomic():
-            event = NoteRecorded(note_id=note_id, seq=0, text="hi")
-            publish(event)
-            assert OutboxMessage.objects.filter(event_id=event.event_id).exists()
-            assert note_rows(note_id) == []  # nothing before commit
+    event = NoteRecorded(note_id=note_id, seq=0, text="hi")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        publish(event)
+        assert OutboxMessage.objects.filter(event_id=event.event_id).exists()
+        assert note_rows(note_id) == []  # nothing before commit
     assert len(callbacks) == 1
     assert [r[0] for r in note_rows(note_id)] == [event.event_id]
     assert [r[0] for r in note_rows(note_id, "audit_note")] == [event.event_id]
@@ -56,11 +63,12 @@ def test_committed_event_is_handled_after_commit_by_every_subscriber(
 
 def test_rolled_back_transaction_publishes_nothing(django_capture_on_commit_callbacks):
     note_id = uuid.uuid4()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            event = NoteRecorded(note_id=note_id, seq=0)
-            publish(event)
-            raise RuntimeError("the use case failed")
+    event = NoteRecorded(note_id=note_id, seq=0)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(UseCaseFailedError),
+    ):
+        publish_and_roll_back(event)
     assert callbacks == []
     assert not OutboxMessage.objects.filter(event_id=event.event_id).exists()
     assert relay_pending() == (0, 0)
@@ -119,28 +127,66 @@ def test_poison_event_goes_to_dead_letter_after_max_attempts_and_others_still_ru
     assert letter.handler == RECORD and letter.attempts == 3
     assert "poison note" in letter.error and letter.status == DeadLetter.Status.PENDING
     assert handler_attempts(poison.event_id) == 3
-    assert [r[0] for r in note_rows(note_id, "audit_note")][0] == poison.event_id
+    assert note_rows(note_id, "audit_note")[0][0] == poison.event_id
     assert len(note_rows(note_id)) == 1  # only the healthy second event
 
 
 @pytest.mark.parametrize(
     ("message", "reason"),
     [
-        ({"event_type": "evtest.nope", "version": 1, "event_id": str(uuid.uuid4()),
-          "occurred_at": "2026-01-01T00:00:00Z", "payload": {}}, "unknown_event_type"),
-        ({"event_type": "evtest.note_recorded", "version": 9, "event_id": str(uuid.uuid4()),
-          "occurred_at": "2026-01-01T00:00:00Z", "payload": {}}, "unknown_event_type"),
-        ({"event_type": "evtest.note_recorded", "version": 1, "event_id": str(uuid.uuid4()),
-          "occurred_at": "2026-01-01T00:00:00Z", "payload": {"note_id": "not-a-uuid", "seq": 1}},
-         "invalid_payload"),
-        ({"event_type": "evtest.note_recorded", "version": 1, "event_id": str(uuid.uuid4()),
-          "occurred_at": "2026-01-01T00:00:00Z",
-          "payload": {"note_id": str(uuid.uuid4()), "seq": 1, "surprise": True}}, "invalid_payload"),
+        (
+            {
+                "event_type": "evtest.nope",
+                "version": 1,
+                "event_id": str(uuid.uuid4()),
+                "occurred_at": "2026-01-01T00:00:00Z",
+                "payload": {},
+            },
+            "unknown_event_type",
+        ),
+        (
+            {
+                "event_type": "evtest.note_recorded",
+                "version": 9,
+                "event_id": str(uuid.uuid4()),
+                "occurred_at": "2026-01-01T00:00:00Z",
+                "payload": {},
+            },
+            "unknown_event_type",
+        ),
+        (
+            {
+                "event_type": "evtest.note_recorded",
+                "version": 1,
+                "event_id": str(uuid.uuid4()),
+                "occurred_at": "2026-01-01T00:00:00Z",
+                "payload": {"note_id": "not-a-uuid", "seq": 1},
+            },
+            "invalid_payload",
+        ),
+        (
+            {
+                "event_type": "evtest.note_recorded",
+                "version": 1,
+                "event_id": str(uuid.uuid4()),
+                "occurred_at": "2026-01-01T00:00:00Z",
+                "payload": {"note_id": str(uuid.uuid4()), "seq": 1, "surprise": True},
+            },
+            "invalid_payload",
+        ),
         ({"event_type": "evtest.note_recorded", "payload": {}}, "malformed_message"),
         (b"\x00\xff not json {", "malformed_message"),
         ("[1, 2, 3]", "malformed_message"),
     ],
-    ids=["unknown-type", "unknown-version", "bad-uuid", "extra-field", "no-envelope", "bytes", "array"],
+    ids=[
+        "unknown-type",
+        "unknown-version",
+        "bad-uuid",
+        "extra-field",
+        "no-envelope",
+        "bytes",
+        "array",
+    ],
 )
 def test_bad_input_is_dead_lettered_with_its_reason_not_raised(message, reason):
     outcome = apply_or_dead_letter(RECORD, message, transport="test")
@@ -161,7 +207,9 @@ def test_broker_consumer_dead_letters_garbage_once_and_skips_types_it_does_not_h
     archived = NoteArchived(note_id=uuid.uuid4())
     from bazaar_platform.events.brokers import encode
 
-    skipped = handle_received(CONTEXT, ReceivedMessage(body=encode(archived.to_message())), transport="test")
+    skipped = handle_received(
+        CONTEXT, ReceivedMessage(body=encode(archived.to_message())), transport="test"
+    )
     assert skipped == [Outcome.SKIPPED]
 
     bad = NoteRecorded(note_id=uuid.uuid4(), seq=1).to_message()
@@ -171,5 +219,7 @@ def test_broker_consumer_dead_letters_garbage_once_and_skips_types_it_does_not_h
     assert DeadLetter.objects.filter(transport="test", reason="invalid_payload").count() == 1
 
     good = NoteRecorded(note_id=uuid.uuid4(), seq=1)
-    outcomes = handle_received(CONTEXT, ReceivedMessage(body=encode(good.to_message())), transport="test")
+    outcomes = handle_received(
+        CONTEXT, ReceivedMessage(body=encode(good.to_message())), transport="test"
+    )
     assert outcomes == [Outcome.APPLIED, Outcome.APPLIED]

@@ -135,7 +135,9 @@ def apply_event(
                 InboxRecord.objects.create(event_id=event.event_id, handler=sub.handler_name)
         except IntegrityError:
             EVENTS_HANDLED.labels(sub.handler_name, "duplicate").inc()
-            log.info("event_duplicate_skipped", event_id=str(event.event_id), handler=sub.handler_name)
+            log.info(
+                "event_duplicate_skipped", event_id=str(event.event_id), handler=sub.handler_name
+            )
             return Outcome.DUPLICATE
         structlog.contextvars.bind_contextvars(
             event_id=str(event.event_id), handler=sub.handler_name

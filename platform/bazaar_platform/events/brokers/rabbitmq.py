@@ -174,8 +174,12 @@ class RabbitMQBroker:
                     results.append(None)
                 except Exception as exc:  # every failure is reported, none raised
                     self._drop_connection()
-                    failure = BrokerUnavailableError(
-                        f"RabbitMQ did not confirm: {type(exc).__name__}: {exc}"
+                    failure = (
+                        exc
+                        if isinstance(exc, BrokerUnavailableError)
+                        else BrokerUnavailableError(
+                            f"RabbitMQ did not confirm: {type(exc).__name__}: {exc}"
+                        )
                     )
                     results.append(failure)
                     # The connection is gone: fail the rest fast instead of one

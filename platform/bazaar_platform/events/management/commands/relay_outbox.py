@@ -37,16 +37,16 @@ class _Listener:
         remaining = timeout
         while remaining > 0 and not stop():
             step = min(0.5, remaining)
-            for _ in self.conn.notifies(timeout=step, stop_after=1):
-                self._drain()
+            # (Never call notifies() inside this loop: the generator holds the
+            # connection's lock until it is exhausted.)
+            notified = any(True for _ in self.conn.notifies(timeout=step, stop_after=1))
+            if notified:
+                # Several commits may have notified: one sweep serves them all.
+                for _ in self.conn.notifies(timeout=0.001):
+                    pass
                 return True
             remaining -= step
         return False
-
-    def _drain(self) -> None:
-        # Several commits may have notified: one sweep serves them all.
-        for _ in self.conn.notifies(timeout=0.001):
-            pass
 
     def close(self) -> None:
         self.conn.close()
@@ -97,6 +97,7 @@ class Command(BaseCommand):
                 if failed:
                     stop.wait(0.25)
                     continue
+                log.debug("relay_idle")  # nothing pending: sleep until NOTIFY or the poll
                 if listener is not None:
                     listener.wait(poll, stop)
                 else:

@@ -98,7 +98,9 @@ class Command(BaseCommand):
             unit="event",
             desc="replay",
             disable=options["no_progress"] or total < 100,
-            file=sys.stderr,
+            # The raw stream: Django's OutputWrapper would append a newline to every
+            # carriage-return update.
+            file=getattr(self.stderr, "_out", sys.stderr),
         ) as bar:
             report = replay_from_outbox(subs, flt, progress=bar.update)
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())) or "nothing"
