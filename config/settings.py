@@ -216,7 +216,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_RENDERER_CLASSES": ["bazaar_platform.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Access tokens verified locally (no call to the auth context); sessions for the admin.
+        "bazaar_platform.tokens.drf.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "bazaar_platform.api.pagination.LimitOffsetPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -287,6 +291,96 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
     SESSION_COOKIE_HTTPONLY = True
+
+
+# === Auth (contexts/auth, bazaar_platform.tokens) =============================
+# Access tokens: RS256 JWTs (RFC 9068 shape) signed by the auth context, verified
+# locally by every context. See contexts/auth/README.md for the key store design.
+AUTH_ACCESS_TOKEN_TTL_SECONDS: int = env.int("AUTH_ACCESS_TOKEN_TTL_SECONDS", default=300)
+AUTH_REFRESH_TOKEN_TTL_SECONDS: int = env.int("AUTH_REFRESH_TOKEN_TTL_SECONDS", default=14 * 86400)
+AUTH_SESSION_MAX_AGE_SECONDS: int = env.int("AUTH_SESSION_MAX_AGE_SECONDS", default=60 * 86400)
+AUTH_TOKEN_AUDIENCE: str = env.str("AUTH_TOKEN_AUDIENCE", default="bazaar-api")
+AUTH_TOKEN_CLIENT_ID: str = env.str("AUTH_TOKEN_CLIENT_ID", default="bazaar-first-party")
+AUTH_FIRST_PARTY_SCOPES: str = env.str("AUTH_FIRST_PARTY_SCOPES", default="read write")
+AUTH_TOKEN_LEEWAY_SECONDS: int = env.int("AUTH_TOKEN_LEEWAY_SECONDS", default=30)
+AUTH_SIGNING_ALGORITHM = "RS256"  # what django-oauth-toolkit OIDC signs with: keys can be shared
+AUTH_SIGNING_KEY_BITS: int = env.int("AUTH_SIGNING_KEY_BITS", default=2048)
+# The first signing key comes from the environment (PEM text) or a key file; never
+# from the repository. The embedded default generates a development key into
+# LOCAL_DIR on first run. Keys created by rotation live in the SigningKey table,
+# encrypted with AUTH_KEY_ENCRYPTION_KEYS (Fernet keys, first one encrypts) or, when
+# that is empty, with a key derived from SECRET_KEY (and SECRET_KEY_FALLBACKS).
+AUTH_SIGNING_KEY_PEM: str = env.str("AUTH_SIGNING_KEY_PEM", default="", multiline=True)
+AUTH_SIGNING_KEY_FILE: str = env.str(
+    "AUTH_SIGNING_KEY_FILE", default=str(LOCAL_DIR / "jwt_signing_key.pem") if DEBUG else ""
+)
+AUTH_SIGNING_KEY_GENERATE_FILE: bool = env.bool("AUTH_SIGNING_KEY_GENERATE_FILE", default=DEBUG)
+AUTH_KEY_ENCRYPTION_KEYS: list[str] = env.list("AUTH_KEY_ENCRYPTION_KEYS", default=[])
+AUTH_SIGNING_KEY_ROTATION_DAYS: int = env.int("AUTH_SIGNING_KEY_ROTATION_DAYS", default=30)
+# Login throttling (shared by all processes through the cache, i.e. Redis).
+AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: int = env.int("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT", default=5)
+AUTH_LOGIN_MAX_FAILURES_PER_IP: int = env.int("AUTH_LOGIN_MAX_FAILURES_PER_IP", default=30)
+AUTH_LOGIN_FAILURE_WINDOW_SECONDS: int = env.int("AUTH_LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+# A request header (META name, e.g. HTTP_X_REAL_IP) set by a trusted proxy; empty = REMOTE_ADDR.
+AUTH_CLIENT_IP_META: str = env.str("AUTH_CLIENT_IP_META", default="")
+AUTH_EMAIL_VERIFICATION_MAX_AGE_SECONDS: int = env.int(
+    "AUTH_EMAIL_VERIFICATION_MAX_AGE_SECONDS", default=3 * 86400
+)
+PASSWORD_RESET_TIMEOUT: int = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# Where the e-mailed links point (the web front end); {token} is replaced.
+AUTH_EMAIL_VERIFY_URL: str = env.str(
+    "AUTH_EMAIL_VERIFY_URL", default=f"{SITE_URL}/verify-email?token={{token}}"
+)
+AUTH_PASSWORD_RESET_URL: str = env.str(
+    "AUTH_PASSWORD_RESET_URL", default=f"{SITE_URL}/reset-password?token={{token}}"
+)
+# Social login: a provider is offered when its client id is set.
+AUTH_SOCIAL_STATE_TTL_SECONDS = 600
+AUTH_SOCIAL_PROVIDERS: dict[str, dict[str, str]] = {
+    "github": {
+        "CLIENT_ID": env.str("GITHUB_CLIENT_ID", default=""),
+        "CLIENT_SECRET": env.str("GITHUB_CLIENT_SECRET", default=""),
+        "AUTHORIZE_URL": env.str(
+            "GITHUB_AUTHORIZE_URL", default="https://github.com/login/oauth/authorize"
+        ),
+        "TOKEN_URL": env.str(
+            "GITHUB_TOKEN_URL", default="https://github.com/login/oauth/access_token"
+        ),
+        "API_URL": env.str("GITHUB_API_URL", default="https://api.github.com"),
+    },
+    "google": {
+        "CLIENT_ID": env.str("GOOGLE_CLIENT_ID", default=""),
+        "CLIENT_SECRET": env.str("GOOGLE_CLIENT_SECRET", default=""),
+        "AUTHORIZE_URL": env.str(
+            "GOOGLE_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth"
+        ),
+        "TOKEN_URL": env.str("GOOGLE_TOKEN_URL", default="https://oauth2.googleapis.com/token"),
+        "USERINFO_URL": env.str(
+            "GOOGLE_USERINFO_URL", default="https://openidconnect.googleapis.com/v1/userinfo"
+        ),
+    },
+}
+# The platform's token verifier and status guards. The platform imports no context:
+# the key set and the account-status loader are named here.
+BAZAAR_TOKENS: dict[str, Any] = {
+    "ISSUER": SITE_URL,
+    "AUDIENCE": AUTH_TOKEN_AUDIENCE,
+    "ALGORITHMS": [AUTH_SIGNING_ALGORITHM],
+    "LEEWAY_SECONDS": AUTH_TOKEN_LEEWAY_SECONDS,
+    # In the monolith the key set is read in-process; an extracted context sets
+    # BAZAAR_JWKS_URL=<site>/.well-known/jwks.json instead.
+    "JWKS_SOURCE": env.str("BAZAAR_JWKS_SOURCE", default="contexts.auth.facade.jwks_document"),
+    "JWKS_URL": env.str("BAZAAR_JWKS_URL", default=""),
+    "JWKS_CACHE_TTL": env.int("BAZAAR_JWKS_CACHE_TTL", default=300),
+    "STATUS_LOADER": "contexts.auth.facade.user_status_for_guard",
+    "STATUS_MEMORY_TTL": env.int("BAZAAR_STATUS_MEMORY_TTL", default=60),
+    "STATUS_SHARED_TTL": env.int("BAZAAR_STATUS_SHARED_TTL", default=900),
+    "REDIS_URL": REDIS_URL,
+}
+CELERY_BEAT_SCHEDULE["auth-rotate-signing-key-if-due"] = {
+    "task": "auth.rotate_signing_key_if_due",
+    "schedule": 6 * 3600.0,  # checked 4x a day; rotates once the key is older than the period
+}
 
 # --- Event platform ----------------------------------------------------------
 from bazaar_platform.events import celery_config as _celery_events  # noqa: E402

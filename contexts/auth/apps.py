@@ -9,7 +9,10 @@ class AuthContextConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from bazaar_platform.events import register_handlers
         from bazaar_platform.seeding import register_seeder
+        from contexts.auth.handlers import HANDLERS
         from contexts.auth.seed import seed_demo_accounts
 
         register_seeder("auth", seed_demo_accounts, order=10)
+        register_handlers("auth", HANDLERS)

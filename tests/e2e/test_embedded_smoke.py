@@ -122,3 +122,24 @@ def test_demo_admin_can_log_in(embedded_server):
     )
     assert response.status_code == 200
     assert "Site administration" in response.text
+
+
+def test_demo_customer_logs_in_through_the_api(embedded_server):
+    base, _ = embedded_server
+    login = requests.post(
+        f"{base}/api/v1/auth/login",
+        json={"email": "customer@bazaar.local", "password": "bazaar-demo-2026"},
+        timeout=10,
+    )
+    assert login.status_code == 200, login.text
+    access = login.json()["data"]["access_token"]
+    me = requests.get(
+        f"{base}/api/v1/auth/me", headers={"Authorization": f"Bearer {access}"}, timeout=5
+    )
+    assert me.status_code == 200
+    assert me.json()["data"]["email"] == "customer@bazaar.local"
+    jwks = requests.get(f"{base}/.well-known/jwks.json", timeout=5).json()
+    assert jwks["keys"]
+    assert all("d" not in key for key in jwks["keys"]), (
+        "private key material must never be published"
+    )

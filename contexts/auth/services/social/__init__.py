@@ -1,0 +1,1 @@
+"""Social log-in: providers (``providers``) and the log-in/link flow (``flow``)."""
