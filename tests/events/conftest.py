@@ -392,9 +392,15 @@ def _delete_celery_queue(url: str) -> None:
 def _delete_rabbit_topology() -> None:
     from kombu import Connection, Exchange, Queue
 
+    from bazaar_platform.events.registry import all_subscriptions
+
+    contexts = {s.context for s in all_subscriptions()} | {CONTEXT}
+    queues = [f"{NAMESPACE}.events.{c}" for c in sorted(contexts)] + [
+        f"{NAMESPACE}.events.dead-letter"
+    ]
     with contextlib.suppress(Exception), Connection(RABBITMQ_URL) as conn:
         channel = conn.channel()
-        for queue in (f"{NAMESPACE}.events.{CONTEXT}", f"{NAMESPACE}.events.dead-letter"):
+        for queue in queues:
             with contextlib.suppress(Exception):
                 Queue(queue)(channel).delete()
         for exchange in (f"{NAMESPACE}.events", f"{NAMESPACE}.events.dlx"):

@@ -43,7 +43,8 @@ class CatalogueEntry:
 
     @property
     def description(self) -> str:
-        doc = inspect.getdoc(self.cls) or ""
+        own = self.cls.__dict__.get("__doc__")  # not the base class's docstring
+        doc = inspect.cleandoc(own) if own else ""
         return doc.split("\n\n", 1)[0].replace("\n", " ").strip()
 
 
