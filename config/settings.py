@@ -426,6 +426,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS.update(
         wait_time_seconds=env.float("CELERY_KAFKA_WAIT_TIME_SECONDS", default=1.0),
     )
 )
+# Records malformed Celery queue messages in the event dead-letter store.
+CELERY_WORKER_CONSUMER = "bazaar_platform.events.celery_hooks:Consumer"
 if _celery_events.is_kafka_url(CELERY_BROKER_URL):
     # kombu's Kafka transport has no fanout exchange: no remote control, no events.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False

@@ -164,3 +164,44 @@ def test_worker_killed_mid_task_gets_it_redelivered_and_applies_it_once(celery):
     wait_until(lambda: note_rows(note_id), timeout=60, what="the redelivered task")
     assert handler_attempts(event.event_id) == 2
     assert len(note_rows(note_id)) == 1
+
+
+def _put_raw_on_the_queue(celery, kafka_bootstrap_or_none, bodies: list[bytes]) -> None:
+    queue = context_queue(CONTEXT)
+    if celery.broker_url.startswith("confluentkafka"):
+        from confluent_kafka import Producer
+
+        producer = Producer({"bootstrap.servers": kafka_bootstrap_or_none})
+        for body in bodies:
+            producer.produce(queue, value=body)
+        assert producer.flush(10) == 0
+        return
+    from kombu import Connection
+
+    with Connection(RABBITMQ_URL) as conn:
+        producer = conn.Producer()
+        for body in bodies:
+            producer.publish(body, exchange="", routing_key=queue, content_type="application/json")
+
+
+def test_malformed_messages_on_the_celery_queue_are_dead_lettered_and_the_worker_goes_on(
+    celery, request
+):
+    bootstrap = (
+        request.getfixturevalue("kafka_bootstrap")
+        if celery.broker_url.startswith("confluentkafka")
+        else None
+    )
+    marker = uuid.uuid4().hex
+    _put_raw_on_the_queue(
+        celery,
+        bootstrap,
+        [f"not json {marker} \x00".encode(), f'{{"not": "a task", "m": "{marker}"}}'.encode()],
+    )
+    note_id = uuid.uuid4()
+    publish_notes(note_id, 1)
+    wait_until(lambda: note_rows(note_id), timeout=30, what="a good event after the garbage")
+    letters = DeadLetter.objects.filter(reason="malformed_message", raw__contains=marker)
+    wait_until(lambda: letters.count() == 2, timeout=30, what="two dead letters")
+    assert {letter.transport for letter in letters} <= {"celery", "celery-kafka"}
+    assert celery.proc.poll() is None

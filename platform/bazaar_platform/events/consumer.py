@@ -22,7 +22,8 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from bazaar_platform.events.base import IntegrationEvent
 from bazaar_platform.events.brokers import ReceivedMessage
@@ -118,6 +119,29 @@ def parse_raw(body: bytes | str) -> dict[str, Any]:
     return message
 
 
+def _record_in_inbox(event_id: uuid.UUID, handler: str) -> bool:
+    """Insert the inbox row; False if it was already there (a redelivery).
+
+    On PostgreSQL one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (no savepoint
+    round trips); elsewhere a savepoint around a plain insert.
+    """
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(InboxRecord._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (event_id, handler, processed_at) VALUES (%s, %s, %s) "  # noqa: S608 - quoted table name; values are parameters
+                "ON CONFLICT (event_id, handler) DO NOTHING RETURNING id",
+                [event_id, handler, timezone.now()],
+            )
+            return cursor.fetchone() is not None
+    try:
+        with transaction.atomic():
+            InboxRecord.objects.create(event_id=event_id, handler=handler)
+    except IntegrityError:
+        return False
+    return True
+
+
 def apply_event(
     sub: Subscription, event: IntegrationEvent, headers: Mapping[str, Any] | None = None
 ) -> Outcome:
@@ -130,10 +154,7 @@ def apply_event(
         ),
         transaction.atomic(),
     ):
-        try:
-            with transaction.atomic():
-                InboxRecord.objects.create(event_id=event.event_id, handler=sub.handler_name)
-        except IntegrityError:
+        if not _record_in_inbox(event.event_id, sub.handler_name):
             EVENTS_HANDLED.labels(sub.handler_name, "duplicate").inc()
             log.info(
                 "event_duplicate_skipped", event_id=str(event.event_id), handler=sub.handler_name

@@ -9,6 +9,9 @@ not acknowledged, so the relay keeps the event and retries.
 Selected by ``CELERY_BROKER_TRANSPORT`` when ``CELERY_BROKER_URL`` is
 ``confluentkafka://host:port`` (see the event block of ``config/settings.py``).
 
+It also dead-letters (and skips) bytes on the topic that are not a kombu message,
+which kombu's ``_get`` would fail on at every poll.
+
 Known limit of the underlying transport, kept: kombu acknowledges a Kafka task by
 committing the consumer's *position*, so a task still waiting for its retry
 countdown can be committed past by a later ack; a worker dying in that window
@@ -18,12 +21,13 @@ such window.
 
 from __future__ import annotations
 
+from queue import Empty
 from typing import Any
 
 from confluent_kafka import KafkaError, Message
 from kombu.transport import confluentkafka
 from kombu.utils.encoding import str_to_bytes
-from kombu.utils.json import dumps
+from kombu.utils.json import dumps, loads
 
 
 class Channel(confluentkafka.Channel):
@@ -48,6 +52,38 @@ class Channel(confluentkafka.Channel):
             raise confluentkafka.NoBrokersAvailable(
                 KafkaError(KafkaError._MSG_TIMED_OUT, str(detail))
             )
+
+    def _get(self, queue: str, timeout: float | None = None) -> Any:
+        """kombu's ``_get``, except that bytes which are not a kombu message envelope
+        are dead-lettered and skipped; kombu would raise from the worker's consumer
+        loop on every poll of that offset, forever."""
+        queue = self.sanitize_queue_name(queue)
+        consumer = self._get_consumer(queue)  # type: ignore[attr-defined]
+        message = consumer.poll(self.wait_time_seconds)
+        if not message:
+            raise Empty()
+        error = message.error()
+        if error:
+            confluentkafka.logger.error(error)
+            raise Empty()
+        raw = message.value() or b""
+        try:
+            payload = loads(raw)
+            properties = payload["properties"]
+            if not isinstance(properties, dict) or "delivery_tag" not in properties:
+                raise ValueError("no delivery tag")
+        except (ValueError, TypeError, KeyError) as exc:
+            from bazaar_platform.events.celery_hooks import record_bad_message
+
+            record_bad_message(
+                raw,
+                reason="malformed_message",
+                error=f"not a kombu message on {queue}: {type(exc).__name__}: {exc}",
+                transport="celery-kafka",
+            )
+            consumer.commit(message=message, asynchronous=False)
+            raise Empty() from None
+        return {**payload, "topic": message.topic()}
 
 
 class Transport(confluentkafka.Transport):

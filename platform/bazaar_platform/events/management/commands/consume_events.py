@@ -9,6 +9,7 @@ prefetched messages go back to the broker untouched.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -40,11 +41,21 @@ class Command(BaseCommand):
         stop = StopFlag().install()
         transport = f"{broker.name}"
 
+        last_check = [0.0]
+
         def on_message(received: ReceivedMessage) -> None:
             # A long-running process: drop connections that broke or outlived
-            # CONN_MAX_AGE, as Django does between requests.
-            close_old_connections()
-            handle_received(context, received, transport=transport, stop=stop)
+            # CONN_MAX_AGE, as Django does between requests (at most once a second:
+            # with CONN_HEALTH_CHECKS each check costs a query).
+            now = time.monotonic()
+            if now - last_check[0] >= 1.0:
+                close_old_connections()
+                last_check[0] = now
+            try:
+                handle_received(context, received, transport=transport, stop=stop)
+            except Exception:
+                last_check[0] = 0.0  # check the connection before the redelivery
+                raise
 
         self.stdout.write(
             f"consume_events: context {context} on {kind}, {len(subs)} handler(s) "
