@@ -203,11 +203,7 @@ class RabbitMQBroker:
                 self._consume(context, event_types, handler, stop)
                 return
             except _HandlerRaisedError as exc:
-                log.warning(
-                    "consumer_handler_raised_redelivering",
-                    context=context,
-                    error=str(exc.__cause__),
-                )
+                log.info("consumer_stopped_mid_retry", context=context, error=str(exc.__cause__))
             except Exception as exc:  # connection trouble: reconnect
                 log.warning(
                     "consumer_connection_lost",
@@ -244,11 +240,27 @@ class RabbitMQBroker:
                     redelivered=bool(message.delivery_info.get("redelivered")),
                     position=str(message.delivery_tag),
                 )
-                try:
-                    handler(received)
-                except Exception as exc:  # left for redelivery, in order
-                    failure.append(exc)
-                    return
+                backoff = 0.2
+                while True:
+                    try:
+                        handler(received)
+                        break
+                    except Exception as exc:
+                        if stop():
+                            # Shutting down mid-retry: leave it (and everything
+                            # prefetched after it) for redelivery, in order.
+                            failure.append(exc)
+                            return
+                        # E.g. the database is down. Retry here rather than requeue:
+                        # a requeue counts against the queue's delivery limit, which
+                        # is meant for messages that kill their consumer.
+                        log.warning(
+                            "consumer_handler_raised_retrying",
+                            context=context,
+                            error=str(exc)[:300],
+                        )
+                        _sleep_unless_stopped(backoff, stop)
+                        backoff = min(backoff * 2, 10.0)
                 message.ack()
 
             consumer = Consumer(
