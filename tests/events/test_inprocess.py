@@ -5,10 +5,12 @@ dead-letter store, bad input."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from bazaar_platform.events import publish
 from bazaar_platform.events.brokers import ReceivedMessage
@@ -223,3 +225,47 @@ def test_broker_consumer_dead_letters_garbage_once_and_skips_types_it_does_not_h
         CONTEXT, ReceivedMessage(body=encode(good.to_message())), transport="test"
     )
     assert outcomes == [Outcome.APPLIED, Outcome.APPLIED]
+
+
+def _hold_aggregate(note_id, seconds: float, locked: threading.Event) -> None:
+    """Another sender: lock the aggregate's pending outbox rows for a while."""
+    try:
+        with transaction.atomic():
+            list(
+                OutboxMessage.objects.select_for_update().filter(
+                    aggregate_id=str(note_id), dispatched_at__isnull=True
+                )
+            )
+            locked.set()
+            time.sleep(seconds)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("hold", "delivered_by_fast_path"), [(0.3, True), (2.0, False)])
+def test_fast_path_waits_briefly_for_another_sender_then_leaves_it_to_the_relay(
+    settings, hold, delivered_by_fast_path
+):
+    settings.EVENT_RELAY_INLINE_LOCK_WAIT_MS = 1000
+    note_id = uuid.uuid4()
+    settings.EVENT_RELAY_INLINE = False
+    (first,) = publish_notes(note_id, 1)  # pending: the other sender locks this row
+    settings.EVENT_RELAY_INLINE = True
+    locked = threading.Event()
+    holder = threading.Thread(target=_hold_aggregate, args=(note_id, hold, locked))
+    holder.start()
+    assert locked.wait(5)
+    started = time.monotonic()
+    (second,) = publish_notes(note_id, 1)  # its fast path meets the lock
+    waited = time.monotonic() - started
+    holder.join()
+    in_order = [first.event_id, second.event_id]
+    if delivered_by_fast_path:
+        assert [r[0] for r in note_rows(note_id)] == in_order
+        assert waited < 1.0
+    else:
+        assert note_rows(note_id) == []  # gave up after ~1 s, left it to the relay
+        assert 0.9 < waited < 2.0
+        assert relay_pending() == (2, 0)
+        assert [r[0] for r in note_rows(note_id)] == in_order

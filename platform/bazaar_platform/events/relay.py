@@ -14,9 +14,8 @@ order, so two senders cannot deadlock) and marks them sent in the same
 transaction. Rows of one aggregate are handed to the transport one at a time (in
 "rounds": one row per aggregate per round), and a failed row stops its aggregate
 for this pass, so a later event can never overtake an earlier one. The sweep
-waits for locks; the fast path never waits (``NOWAIT``): if another sender holds
-the aggregate it gives up, and that sender looks again after its commit, so the
-event is not left behind. This assumes writers of one aggregate serialise on it
+waits for locks; the fast path tries ``NOWAIT`` first and then waits only briefly
+(``EVENT_RELAY_INLINE_LOCK_WAIT_MS``), leaving longer holds to the relay. This assumes writers of one aggregate serialise on it
 (they update its row), which makes outbox ids follow commit order per aggregate.
 """
 
@@ -30,7 +29,7 @@ from collections.abc import Iterable
 import structlog
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import DatabaseError, transaction
+from django.db import OperationalError, connections, transaction
 from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
@@ -104,26 +103,35 @@ def _record(delivered: list[OutboxMessage], failed: dict[int, str], using: str) 
         )
 
 
-def drain_aggregate(aggregate_id: str, *, using: str = "default", wait: bool = True) -> int:
-    """Deliver every pending event of one aggregate, oldest first. Returns how many.
+def drain_aggregate(
+    aggregate_id: str, *, using: str = "default", lock_wait_ms: int | None = None
+) -> int | None:
+    """Deliver every pending event of one aggregate, oldest first. Returns how many,
+    or ``None`` if another sender holds the aggregate's rows.
 
-    With ``wait=False`` returns 0 at once if another sender holds the aggregate.
-    Raises :class:`DeliveryFailedError` if the transport refused an event.
+    ``lock_wait_ms``: ``None`` waits for the lock as long as it takes (the sweep);
+    ``0`` does not wait (``NOWAIT``); otherwise waits at most that long (PostgreSQL's
+    ``lock_timeout``). Raises :class:`DeliveryFailedError` if the transport refused
+    an event.
     """
-    with transaction.atomic(using=using):
-        try:
+    connection = connections[using]
+    try:
+        with transaction.atomic(using=using):
+            if lock_wait_ms and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = {int(lock_wait_ms)}")
             rows = list(
                 OutboxMessage.objects.using(using)
-                .select_for_update(nowait=not wait)
+                .select_for_update(nowait=lock_wait_ms == 0)
                 .filter(aggregate_id=aggregate_id, dispatched_at__isnull=True)
                 .order_by("id")
             )
-        except DatabaseError:
-            if wait:
-                raise
-            return 0  # locked by another sender, which will look again after its commit
-        delivered, failed = _deliver(rows)
-        _record(delivered, failed, using)
+            delivered, failed = _deliver(rows)
+            _record(delivered, failed, using)
+    except OperationalError as exc:
+        if lock_wait_ms is not None and _is_lock_not_available(exc):
+            return None
+        raise
     if failed:
         error = next(iter(failed.values()))
         log.warning("outbox_delivery_failed", aggregate_id=aggregate_id, error=error)
@@ -131,31 +139,33 @@ def drain_aggregate(aggregate_id: str, *, using: str = "default", wait: bool = T
     return len(delivered)
 
 
+def _is_lock_not_available(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) == "55P03" or "lock" in str(exc).lower()
+
+
 def drain_aggregate_quietly(aggregate_id: str, *, using: str = "default") -> None:
     """The after-commit fast path: never raises into the request that already
-    committed its state change, never waits for another sender's lock."""
+    committed its state change.
+
+    It first tries without waiting for a lock. If another sender holds the
+    aggregate (another request's fast path, or the relay), it waits for it a
+    little (``EVENT_RELAY_INLINE_LOCK_WAIT_MS``): once that sender commits, this
+    event - committed before we asked for the lock - is still pending and goes
+    out now. A longer hold (the relay on a slow broker) is left to the relay,
+    which ``NOTIFY`` (or its poll, or the beat sweep) brings back to it.
+    """
     if _inline_pause.active():
         return  # the transport failed recently: the relay will deliver
     try:
-        # Loop: rows committed while we held the lock may have been given up on by
-        # their own fast path; looking again after our commit picks them up.
-        for _ in range(10):
-            if not drain_aggregate(aggregate_id, using=using, wait=False):
-                break
-            if not _pending(aggregate_id, using):
-                break
+        if drain_aggregate(aggregate_id, using=using, lock_wait_ms=0) is None:
+            drain_aggregate(
+                aggregate_id, using=using, lock_wait_ms=settings.EVENT_RELAY_INLINE_LOCK_WAIT_MS
+            )
     except DeliveryFailedError:
         _inline_pause.pause()
     except Exception:  # e.g. the database went away after commit
         log.exception("outbox_fast_path_failed", aggregate_id=aggregate_id)
-
-
-def _pending(aggregate_id: str, using: str) -> bool:
-    return (
-        OutboxMessage.objects.using(using)
-        .filter(aggregate_id=aggregate_id, dispatched_at__isnull=True)
-        .exists()
-    )
 
 
 def relay_batch(*, batch_size: int | None = None, using: str = "default") -> tuple[int, int]:

@@ -12,8 +12,8 @@ Topology, all durable and named from ``EVENT_NAMESPACE`` (``<ns>`` below):
   parks such messages. (Messages a consumer *can* judge - malformed, unknown,
   failing handler - go to the database dead-letter store, visible in the admin.)
 
-Publishing waits for the broker's confirm, so the relay marks an event sent only
-once RabbitMQ has it on disk. The publisher declares the queues of every
+Publishing waits for the broker's confirm of every message (a batch's confirms are
+awaited together), so the relay marks an event sent only once RabbitMQ has it. The publisher declares the queues of every
 subscribing context it knows (from the handler registry), so an event published
 before a context's consumer first started is not dropped as unroutable.
 """
@@ -24,6 +24,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -115,25 +116,32 @@ class RabbitMQBroker:
         self._conn: Connection | None = None
         self._producer: Producer | None = None
         self._declared: frozenset[tuple[str, frozenset[str]]] = frozenset()
+        self._next_tag = 1
+        self._unconfirmed: dict[int, int] = {}
+        self._outcomes: list[Exception | None] = []
 
     # -- publishing -----------------------------------------------------------
-    def _connection(self, *, confirm: bool) -> Connection:
-        return Connection(
-            self.url,
-            connect_timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT,
-            transport_options={"confirm_publish": confirm, "confirm_timeout": 10.0},
-        )
+    # One channel in confirm mode. A batch is published in one go and the broker's
+    # acks (one per message, or "multiple" up to a tag) are awaited once for all of
+    # it: a confirm per message, without a round trip per message.
+    def _connection(self) -> Connection:
+        return Connection(self.url, connect_timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT)
 
     def _ready_producer(self) -> Producer:
         if self._conn is None or self._producer is None:
-            conn = self._connection(confirm=True)
+            conn = self._connection()
             try:
                 conn.ensure_connection(max_retries=0, timeout=_connect_timeout())
+                channel: Any = conn.default_channel  # a py-amqp channel
+                channel.confirm_select()
             except Exception as exc:
                 conn.release()
                 raise BrokerUnavailableError(f"RabbitMQ unreachable: {exc}") from exc
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            self._next_tag = 1
             self._conn = conn
-            self._producer = Producer(conn.default_channel, exchange=_exchange())
+            self._producer = Producer(channel, exchange=_exchange())
             self._declared = frozenset()
         contexts = _subscribed_contexts()
         wanted = frozenset((c, frozenset(t)) for c, t in contexts.items())
@@ -141,6 +149,18 @@ class RabbitMQBroker:
             declare_topology(self._conn, contexts)
             self._declared = self._declared | wanted
         return self._producer
+
+    def _settle(self, delivery_tag: int, multiple: bool, outcome: Exception | None) -> None:
+        tags = [t for t in self._unconfirmed if t <= delivery_tag] if multiple else [delivery_tag]
+        for tag in tags:
+            if tag in self._unconfirmed:
+                self._outcomes[self._unconfirmed.pop(tag)] = outcome
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple, None)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple, BrokerUnavailableError("RabbitMQ refused (nack)"))
 
     def _drop_connection(self) -> None:
         conn, self._conn, self._producer = self._conn, None, None
@@ -154,11 +174,15 @@ class RabbitMQBroker:
             raise error
 
     def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[Exception | None]:
-        results: list[Exception | None] = []
         with self._lock:
-            for index, message in enumerate(messages):
-                try:
-                    producer = self._ready_producer()
+            pending: Exception = BrokerUnavailableError("RabbitMQ did not confirm in time")
+            self._outcomes = [pending] * len(messages)
+            self._unconfirmed = {}  # delivery tag -> index in messages
+            try:
+                producer = self._ready_producer()
+                for index, message in enumerate(messages):
+                    self._unconfirmed[self._next_tag] = index
+                    self._next_tag += 1
                     producer.publish(
                         message.body,
                         routing_key=message.event_type,
@@ -171,22 +195,26 @@ class RabbitMQBroker:
                         timestamp=(message.timestamp_ms or 0) // 1000 or None,
                         retry=False,
                     )
-                    results.append(None)
-                except Exception as exc:  # every failure is reported, none raised
-                    self._drop_connection()
-                    failure = (
-                        exc
-                        if isinstance(exc, BrokerUnavailableError)
-                        else BrokerUnavailableError(
-                            f"RabbitMQ did not confirm: {type(exc).__name__}: {exc}"
-                        )
+                deadline = time.monotonic() + 10.0
+                assert self._conn is not None
+                while self._unconfirmed and time.monotonic() < deadline:
+                    with contextlib.suppress(TimeoutError):
+                        self._conn.drain_events(timeout=max(0.01, deadline - time.monotonic()))
+                if self._unconfirmed:
+                    self._drop_connection()  # late confirms would be mis-attributed
+            except Exception as exc:  # every failure is reported, none raised
+                self._drop_connection()
+                failure = (
+                    exc
+                    if isinstance(exc, BrokerUnavailableError)
+                    else BrokerUnavailableError(
+                        f"RabbitMQ did not confirm: {type(exc).__name__}: {exc}"
                     )
-                    results.append(failure)
-                    # The connection is gone: fail the rest fast instead of one
-                    # connect timeout per message.
-                    results.extend(failure for _ in messages[index + 1 :])
-                    break
-        return results
+                )
+                self._outcomes = [
+                    failure if outcome is pending else outcome for outcome in self._outcomes
+                ]
+            return list(self._outcomes)
 
     # -- consuming ------------------------------------------------------------
     def subscribe(
@@ -221,7 +249,7 @@ class RabbitMQBroker:
         stop: Callable[[], bool],
     ) -> None:
         queue = context_queue(context, event_types)
-        with self._connection(confirm=False) as conn:
+        with self._connection() as conn:
             conn.ensure_connection(max_retries=0, timeout=_connect_timeout())
             declare_topology(conn, {context: set(event_types)})
             failure: list[BaseException] = []
