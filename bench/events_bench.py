@@ -27,7 +27,6 @@ import platform as stdlib_platform
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -46,6 +45,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "bench.events_bench_settings"
 os.environ["BAZAAR_BENCH_CONTEXT"] = f"bench_{RUN}"
 os.environ["EVENT_NAMESPACE"] = f"bench-{RUN}"
 os.environ.setdefault("EVENT_DISPATCH", "inprocess")
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # keep the measurement output clean
 
 import django  # noqa: E402
 
@@ -96,7 +96,12 @@ class Process:
         self.name = name
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def output(self) -> str:
@@ -265,7 +270,16 @@ def measure_mode(
     result.p50_ms = percentile(latencies, 50)
     result.p99_ms = percentile(latencies, 99)
     result.max_ms = max(latencies)
+    show(result)
     return result
+
+
+def show(result: Result) -> None:
+    print(
+        f"  {result.name}: {result.throughput:,.0f} ev/s; at {result.achieved_rate:.0f} ev/s "
+        f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, max {result.max_ms:.1f} ms",
+        flush=True,
+    )
 
 
 # --- raw clients -----------------------------------------------------------------------
@@ -286,6 +300,7 @@ def raw_kombu(args: argparse.Namespace) -> tuple[Result, Result]:
         received: dict[int, float] = {}
         sent: dict[int, float] = {}
         done = threading.Event()
+        ready = threading.Event()
 
         def consume() -> None:
             with Connection(RABBITMQ_URL) as conn:
@@ -297,13 +312,19 @@ def raw_kombu(args: argparse.Namespace) -> tuple[Result, Result]:
                     if len(received) >= total:
                         done.set()
 
-                with Consumer(conn.channel(), queues=[queue], on_message=on_message, prefetch_count=50):
+                with Consumer(
+                    conn.channel(), queues=[queue], on_message=on_message, prefetch_count=50
+                ):
+                    ready.set()
                     while not done.is_set():
                         with contextlib.suppress(TimeoutError):
                             conn.drain_events(timeout=0.2)
 
+        with Connection(RABBITMQ_URL) as conn:
+            queue(conn.channel()).declare()
         consumer = threading.Thread(target=consume)
         consumer.start()
+        ready.wait(30)
         per_thread = total // args.publishers
 
         def produce(index: int) -> None:
@@ -313,14 +334,18 @@ def raw_kombu(args: argparse.Namespace) -> tuple[Result, Result]:
                 for i in range(per_thread):
                     seq = index * per_thread + i
                     if rate:
-                        delay = begin + index / rate + i / (rate / args.publishers) - time.monotonic()
+                        delay = (
+                            begin + index / rate + i / (rate / args.publishers) - time.monotonic()
+                        )
                         if delay > 0:
                             time.sleep(delay)
                     sent[seq] = time.time()
-                    producer.publish(json.dumps({"seq": seq, "pad": "x" * 200}), routing_key="raw", delivery_mode=2)
+                    producer.publish(
+                        json.dumps({"seq": seq, "pad": "x" * 200}),
+                        routing_key="raw",
+                        delivery_mode=2,
+                    )
 
-        with Connection(RABBITMQ_URL) as conn:
-            queue(conn.channel()).declare()
         started = time.monotonic()
         threads = [threading.Thread(target=produce, args=(i,)) for i in range(args.publishers)]
         for thread in threads:
@@ -339,7 +364,9 @@ def raw_kombu(args: argparse.Namespace) -> tuple[Result, Result]:
     with Connection(RABBITMQ_URL) as conn:
         queue(conn.channel()).delete()
         queue.exchange(conn.channel()).delete()
-    tp_result = Result("raw kombu (confirm per message, manual ack)", throughput=tp, events=args.events)
+    tp_result = Result(
+        "raw kombu (confirm per message, manual ack)", throughput=tp, events=args.events
+    )
     tp_result.p50_ms, tp_result.p99_ms = percentile(latencies, 50), percentile(latencies, 99)
     tp_result.max_ms, tp_result.achieved_rate = max(latencies), achieved
     return tp_result, tp_result
@@ -352,13 +379,17 @@ def raw_kafka(args: argparse.Namespace, bootstrap: str) -> tuple[Result, Result]
     from confluent_kafka import Consumer, Producer
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    def run(topic: str, total: int, rate: float | None, per_message: bool) -> tuple[float, list[float], float]:
-        AdminClient({"bootstrap.servers": bootstrap}).create_topics(
-            [NewTopic(topic, num_partitions=3, replication_factor=1)]
-        )[topic].result(10)
+    def run(
+        topic: str, total: int, rate: float | None, per_message: bool
+    ) -> tuple[float, list[float], float]:
+        admin = AdminClient({"bootstrap.servers": bootstrap})  # keep it alive until done
+        admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])[
+            topic
+        ].result(10)
         received: dict[int, float] = {}
         sent: dict[int, float] = {}
         done = threading.Event()
+        assigned = threading.Event()
 
         def consume() -> None:
             consumer = Consumer(
@@ -370,7 +401,7 @@ def raw_kafka(args: argparse.Namespace, bootstrap: str) -> tuple[Result, Result]
                     "session.timeout.ms": 6000,
                 }
             )
-            consumer.subscribe([topic])
+            consumer.subscribe([topic], on_assign=lambda _c, _p: assigned.set())
             handled = 0
             while not done.is_set():
                 message = consumer.poll(0.2)
@@ -388,7 +419,12 @@ def raw_kafka(args: argparse.Namespace, bootstrap: str) -> tuple[Result, Result]
         thread = threading.Thread(target=consume)
         thread.start()
         producer = Producer(
-            {"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True, "linger.ms": 0 if per_message else 5}
+            {
+                "bootstrap.servers": bootstrap,
+                "acks": "all",
+                "enable.idempotence": True,
+                "linger.ms": 0 if per_message else 5,
+            }
         )
         per_thread = total // args.publishers
         lock = threading.Lock()
@@ -402,15 +438,17 @@ def raw_kafka(args: argparse.Namespace, bootstrap: str) -> tuple[Result, Result]
                     if delay > 0:
                         time.sleep(delay)
                 sent[seq] = time.time()
-                producer.produce(topic, key=str(seq % 64), value=json.dumps({"seq": seq, "pad": "x" * 200}))
+                producer.produce(
+                    topic, key=str(seq % 64), value=json.dumps({"seq": seq, "pad": "x" * 200})
+                )
                 if per_message:
                     with lock:
                         producer.flush(10)
                 else:
                     producer.poll(0)
 
-        # The consumer's group join takes a few seconds on Tansu: let it settle first.
-        time.sleep(0)
+        # The group join takes seconds on Tansu: measure from the moment it is done.
+        assigned.wait(60)
         started = time.monotonic()
         threads = [threading.Thread(target=produce, args=(i,)) for i in range(args.publishers)]
         for t in threads:
@@ -430,11 +468,15 @@ def raw_kafka(args: argparse.Namespace, bootstrap: str) -> tuple[Result, Result]
     run(f"bench-{RUN}.rawwarm", 100, None, True)
     tp_each, _, _ = run(f"bench-{RUN}.raw1", args.events, None, True)
     tp_batched, _, _ = run(f"bench-{RUN}.raw2", args.events * 5, None, False)
-    _, latencies, achieved = run(f"bench-{RUN}.raw3", int(args.rate * args.seconds), args.rate, True)
+    _, latencies, achieved = run(
+        f"bench-{RUN}.raw3", int(args.rate * args.seconds), args.rate, True
+    )
     each = Result("raw confluent-kafka (wait per delivery)", throughput=tp_each, events=args.events)
     each.p50_ms, each.p99_ms = percentile(latencies, 50), percentile(latencies, 99)
     each.max_ms, each.achieved_rate = max(latencies), achieved
-    batched = Result("raw confluent-kafka (unthrottled, batched)", throughput=tp_batched, events=args.events * 5)
+    batched = Result(
+        "raw confluent-kafka (unthrottled, batched)", throughput=tp_batched, events=args.events * 5
+    )
     return each, batched
 
 
@@ -454,11 +496,30 @@ def subprocess_env(database_name: str, extra: dict[str, str]) -> dict[str, str]:
 
 
 def celery_worker(env: dict[str, str], name: str, *extra: str) -> Process:
+    env = {**env, "LOG_LEVEL": "INFO"}  # for the "ready." line
     return Process(
         name,
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "2",
-         "-Q", f"events.{CONTEXT}", "-l", "INFO", "-n", f"{name}-{RUN}@%h",
-         "--without-mingle", "--without-gossip", *extra],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "prefork",
+            "-c",
+            "2",
+            "-Q",
+            f"events.{CONTEXT}",
+            "-l",
+            "INFO",
+            "-n",
+            f"{name}-{RUN}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            *extra,
+        ],
         env,
     )
 
@@ -472,8 +533,16 @@ def tansu(bootstrap: str | None) -> Iterator[str]:
     address = f"127.0.0.1:{port}"
     process = Process(
         "tansu",
-        [tansu_binary(), "broker", "--listener-url", f"tcp://{address}",
-         "--advertised-listener-url", f"tcp://{address}", "--storage-engine", "memory://tansu/"],
+        [
+            tansu_binary(),
+            "broker",
+            "--listener-url",
+            f"tcp://{address}",
+            "--advertised-listener-url",
+            f"tcp://{address}",
+            "--storage-engine",
+            "memory://tansu/",
+        ],
         dict(os.environ),
     )
     try:
@@ -496,46 +565,92 @@ def run_all(args: argparse.Namespace) -> list[Result]:
             results.append(measure_mode("in-process", run, args, {"EVENT_DISPATCH": "inprocess"}))
         if "celery-rabbitmq" in modes:
             print("Celery over RabbitMQ ...", flush=True)
-            worker = celery_worker(subprocess_env(database, {"CELERY_BROKER_URL": RABBITMQ_URL}), "celery-rabbit")
+            worker = celery_worker(
+                subprocess_env(database, {"CELERY_BROKER_URL": RABBITMQ_URL}), "celery-rabbit"
+            )
             try:
                 worker.wait_for(" ready.")
-                results.append(measure_mode("Celery / RabbitMQ", run, args,
-                                            {"EVENT_DISPATCH": "celery", "CELERY_BROKER_URL": RABBITMQ_URL}))
+                results.append(
+                    measure_mode(
+                        "Celery / RabbitMQ",
+                        run,
+                        args,
+                        {"EVENT_DISPATCH": "celery", "CELERY_BROKER_URL": RABBITMQ_URL},
+                    )
+                )
             finally:
                 worker.stop()
         if "celery-kafka" in modes:
             print("Celery over Kafka ...", flush=True)
             url = f"confluentkafka://{bootstrap}"
-            worker = celery_worker(subprocess_env(database, {"CELERY_BROKER_URL": url}), "celery-kafka",
-                                   "--without-heartbeat")
-            try:
-                worker.wait_for(" ready.")
-                results.append(measure_mode("Celery / Kafka", run, args,
-                                            {"EVENT_DISPATCH": "celery", "CELERY_BROKER_URL": url}))
-            finally:
-                worker.stop()
-        for kind, url, label in (("rabbitmq", RABBITMQ_URL, "native RabbitMQ"), ("kafka", bootstrap, "native Kafka")):
-            if kind not in modes:
-                continue
-            print(f"{label} ...", flush=True)
-            consumer = Process(
-                f"consume-{kind}",
-                [sys.executable, "manage.py", "consume_events", "--context", CONTEXT],
-                subprocess_env(database, {"EVENT_BROKER": kind, "EVENT_BROKER_URL": url,
-                                          "DJANGO_SETTINGS_MODULE": "bench.events_bench_settings"}),
+            worker = celery_worker(
+                subprocess_env(database, {"CELERY_BROKER_URL": url}),
+                "celery-kafka",
+                "--without-heartbeat",
             )
             try:
-                consumer.wait_for("consume_events: context")
-                results.append(measure_mode(label, run, args, {"EVENT_DISPATCH": "broker", "EVENT_BROKER": kind,
-                                                                "EVENT_BROKER_URL": url}))
+                worker.wait_for(" ready.")
+                results.append(
+                    measure_mode(
+                        "Celery / Kafka",
+                        run,
+                        args,
+                        {"EVENT_DISPATCH": "celery", "CELERY_BROKER_URL": url},
+                    )
+                )
             finally:
-                consumer.stop()
+                worker.stop()
+        for kind, url, label in (
+            ("rabbitmq", RABBITMQ_URL, "native RabbitMQ"),
+            ("kafka", bootstrap, "native Kafka"),
+        ):
+            for relay in (False, True):
+                mode = f"{kind}-relay" if relay else kind
+                if mode not in modes:
+                    continue
+                name = f"{label} (relay_outbox process)" if relay else label
+                print(f"{name} ...", flush=True)
+                broker_env = {
+                    "EVENT_DISPATCH": "broker",
+                    "EVENT_BROKER": kind,
+                    "EVENT_BROKER_URL": url,
+                }
+                processes = [
+                    Process(
+                        f"consume-{mode}",
+                        [sys.executable, "manage.py", "consume_events", "--context", CONTEXT],
+                        subprocess_env(database, broker_env),
+                    )
+                ]
+                if relay:
+                    processes.append(
+                        Process(
+                            f"relay-{mode}",
+                            [sys.executable, "manage.py", "relay_outbox"],
+                            subprocess_env(database, broker_env),
+                        )
+                    )
+                try:
+                    processes[0].wait_for("consume_events: context")
+                    if relay:
+                        processes[1].wait_for("relay_outbox:")
+                    results.append(
+                        measure_mode(
+                            name, run, args, {**broker_env, "EVENT_RELAY_INLINE": not relay}
+                        )
+                    )
+                finally:
+                    for process in processes:
+                        process.stop()
         if "rabbitmq" in modes or "celery-rabbitmq" in modes:
             print("raw kombu ...", flush=True)
             results.append(raw_kombu(args)[0])
+            show(results[-1])
         if "kafka" in modes or "celery-kafka" in modes:
             print("raw confluent-kafka ...", flush=True)
             results.extend(raw_kafka(args, bootstrap))
+            show(results[-2])
+            show(results[-1])
     cleanup_rabbit()
     return results
 
@@ -545,8 +660,12 @@ def cleanup_rabbit() -> None:
 
     ns = settings.EVENT_NAMESPACE
     with contextlib.suppress(Exception), Connection(RABBITMQ_URL) as conn:
-        for name in (f"{ns}.events.{CONTEXT}", f"{ns}.events.dead-letter", f"events.{CONTEXT}",
-                     *(f"{ns}.events.{c}" for c in ("auth",))):
+        for name in (
+            f"{ns}.events.{CONTEXT}",
+            f"{ns}.events.dead-letter",
+            f"events.{CONTEXT}",
+            *(f"{ns}.events.{c}" for c in ("auth",)),
+        ):
             with contextlib.suppress(Exception):
                 Queue(name)(conn.channel()).delete()
         for name in (f"{ns}.events", f"{ns}.events.dlx", f"events.{CONTEXT}"):
@@ -584,22 +703,33 @@ def report(results: list[Result], args: argparse.Namespace, command: str) -> str
         "that inserts a row (inbox row + handler row + commit). *Throughput*: "
         f"{args.events} events as fast as the publishers go, first commit to last handler run. *Latency*: "
         f"commit to handler start, publishing at {args.rate:g} events/s for {args.seconds:g} s. Celery "
-        "workers: prefork, concurrency 2; native consumers: one `consume_events` process.",
+        "workers: prefork, concurrency 2; native consumers: one `consume_events` process. Rows marked "
+        "*relay_outbox process*: the after-commit fast path is off (`EVENT_RELAY_INLINE=false`) and a "
+        "`manage.py relay_outbox` process, woken by NOTIFY, sends the events in batches.",
         "",
         "| path | throughput (events/s) | vs raw client | p50 (ms) | p99 (ms) | max (ms) | rate held (ev/s) | p99 target |",
         "|---|---:|---|---:|---:|---:|---:|---|",
     ]
     for r in results:
         raws = raw_for(r.name) if not r.name.startswith("raw") else []
-        ratio = ", ".join(f"{r.throughput / raw.throughput:.2f}× {raw.name.split('(')[1].rstrip(')')}" for raw in raws) or "-"
+        ratio = (
+            ", ".join(
+                f"{r.throughput / raw.throughput:.2f} x {raw.name.split('(')[1].rstrip(')')}"
+                for raw in raws
+            )
+            or "-"
+        )
         if r.name == "in-process":
             target = f"< {TARGET_P99_INPROCESS_MS:g} ms: {'met' if r.p99_ms < TARGET_P99_INPROCESS_MS else 'NOT met'}"
         elif r.name.startswith("raw"):
             target = "-"
         else:
             target = f"< {TARGET_P99_BROKER_MS:g} ms: {'met' if r.p99_ms < TARGET_P99_BROKER_MS else 'NOT met'}"
-        latency = (f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.achieved_rate:.0f}"
-                   if r.p99_ms else "- | - | - | -")
+        latency = (
+            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.achieved_rate:.0f}"
+            if r.p99_ms
+            else "- | - | - | -"
+        )
         lines.append(f"| {r.name} | {r.throughput:,.0f} | {ratio} | {latency} | {target} |")
     lines.append("")
     return "\n".join(lines)
@@ -607,13 +737,18 @@ def report(results: list[Result], args: argparse.Namespace, command: str) -> str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--modes", nargs="+",
-                        default=["inprocess", "celery-rabbitmq", "celery-kafka", "rabbitmq", "kafka"])
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        default=["inprocess", "celery-rabbitmq", "celery-kafka", "rabbitmq", "kafka"],
+    )
     parser.add_argument("--events", type=int, default=3000, help="events in the throughput run")
     parser.add_argument("--rate", type=float, default=500.0, help="events/s in the latency run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
     parser.add_argument("--publishers", type=int, default=4)
-    parser.add_argument("--kafka", default=None, help="bootstrap of a running Kafka (else Tansu is started)")
+    parser.add_argument(
+        "--kafka", default=None, help="bootstrap of a running Kafka (else Tansu is started)"
+    )
     parser.add_argument("--write", default=None, help="write the markdown report here")
     args = parser.parse_args()
     command = "python bench/events_bench.py " + " ".join(sys.argv[1:])

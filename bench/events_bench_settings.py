@@ -5,7 +5,6 @@ from config.settings import *  # noqa: F403
 from config.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "bench.events_support.apps.EventsBenchSupportConfig"]
-LOGGING_CONFIG = None  # keep the measurement output clean
 from config.settings import DATABASES  # noqa: E402
 
 DATABASES["default"].setdefault("TEST", {})["NAME"] = f"bench_{DATABASES['default']['NAME']}"
