@@ -77,10 +77,14 @@ def dead_letter(
     handler: str = "",
     context: str = "",
     attempts: int = 1,
+    parsed: Mapping[str, Any] | None = None,
 ) -> DeadLetter:
+    """Record ``message`` (kept verbatim) with its reason. ``parsed`` is the message
+    as decoded JSON when ``message`` is raw bytes that did parse."""
     event_id = event_type = None
-    if isinstance(message, Mapping):
-        event_id, event_type = message.get("event_id"), message.get("event_type")
+    envelope = parsed if parsed is not None else message
+    if isinstance(envelope, Mapping):
+        event_id, event_type = envelope.get("event_id"), envelope.get("event_type")
     try:
         parsed_id = uuid.UUID(str(event_id)) if event_id else None
     except ValueError:
@@ -289,6 +293,7 @@ def handle_received(
     only when the dead-letter store itself cannot be written or a shutdown
     interrupts a retry.
     """
+    message: dict[str, Any] | None = None
     try:
         message = parse_raw(received.body)
         event_type = message.get("event_type")
@@ -308,6 +313,7 @@ def handle_received(
             error=exc.detail,
             transport=transport,
             context=context,
+            parsed=message,
         )
         return [Outcome.DEAD_LETTERED]
     except (TypeError, ValueError) as exc:  # e.g. a version that is not a number
@@ -317,6 +323,7 @@ def handle_received(
             error=f"bad envelope: {exc}",
             transport=transport,
             context=context,
+            parsed=message,
         )
         return [Outcome.DEAD_LETTERED]
     outcomes = []
