@@ -171,10 +171,10 @@ def _put_raw_on_the_queue(celery, kafka_bootstrap_or_none, bodies: list[bytes]) 
     if celery.broker_url.startswith("confluentkafka"):
         from confluent_kafka import Producer
 
-        producer = Producer({"bootstrap.servers": kafka_bootstrap_or_none})
+        kafka_producer = Producer({"bootstrap.servers": kafka_bootstrap_or_none})
         for body in bodies:
-            producer.produce(queue, value=body)
-        assert producer.flush(10) == 0
+            kafka_producer.produce(queue, value=body)
+        assert kafka_producer.flush(10) == 0
         return
     from kombu import Connection
 
