@@ -62,6 +62,7 @@ from bench.events_support.handlers import TABLE_SQL, BenchTicked  # noqa: E402
 RABBITMQ_URL = os.environ.get("BENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 LOG_DIR = ROOT / "bench" / "results"
 TARGET_P99_INPROCESS_MS = 20.0
+LOAD_AT_START = os.getloadavg()[0]
 TARGET_P99_BROKER_MS = 100.0
 
 
@@ -691,6 +692,8 @@ def report(results: list[Result], args: argparse.Namespace, command: str) -> str
         "# Event platform benchmark",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
+        f"(load average {LOAD_AT_START:.1f} at the start, {os.getloadavg()[0]:.1f} at the end: the "
+        "machine is shared, other jobs ran alongside) "
         f"({stdlib_platform.machine()}, Python {stdlib_platform.python_version()}), PostgreSQL, RabbitMQ "
         "and a Tansu Kafka-protocol broker on the same machine, all in one run of:",
         "",

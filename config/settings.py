@@ -408,6 +408,9 @@ EVENT_RELAY_INLINE_COOLDOWN_SECONDS: float = env.float(
 # `relay_outbox` backs off exponentially while the transport is down, up to this.
 EVENT_RELAY_MAX_BACKOFF_SECONDS: float = env.float("EVENT_RELAY_MAX_BACKOFF_SECONDS", default=30.0)
 EVENT_BROKER_CONNECT_TIMEOUT: float = env.float("EVENT_BROKER_CONNECT_TIMEOUT", default=3.0)
+# A broker consumer applies the messages it already has in one transaction (one
+# commit per batch); anything failing in a batch makes it fall back to one by one.
+EVENT_CONSUMER_BATCH_SIZE: int = env.int("EVENT_CONSUMER_BATCH_SIZE", default=50)
 EVENT_RABBITMQ_PREFETCH: int = env.int("EVENT_RABBITMQ_PREFETCH", default=50)
 # Quorum queues count redeliveries; past this the broker moves a message that keeps
 # killing its consumer to the `<ns>.events.dead-letter` queue (via the DLX).

@@ -269,3 +269,48 @@ def test_fast_path_waits_briefly_for_another_sender_then_leaves_it_to_the_relay(
         assert 0.9 < waited < 2.0
         assert relay_pending() == (2, 0)
         assert [r[0] for r in note_rows(note_id)] == in_order
+
+
+def test_a_clean_batch_is_applied_in_one_transaction(django_assert_num_queries):
+    from bazaar_platform.events.brokers import encode
+    from bazaar_platform.events.consumer import handle_batch
+
+    note_id = uuid.uuid4()
+    events = [NoteRecorded(note_id=note_id, seq=seq) for seq in range(5)]
+    batch = [ReceivedMessage(body=encode(e.to_message())) for e in events]
+    # Per event and handler: the inbox insert and the handler's insert; plus the
+    # savepoint around the batch (the test's own transaction is the outer one).
+    with django_assert_num_queries(5 * 2 * 2 + 2):
+        handle_batch(CONTEXT, batch, transport="test")
+    assert [r[0] for r in note_rows(note_id)] == [e.event_id for e in events]
+
+
+def test_a_batch_with_bad_messages_falls_back_to_one_by_one_with_the_same_outcome():
+    from bazaar_platform.events.brokers import encode
+    from bazaar_platform.events.consumer import handle_batch
+
+    note_id = uuid.uuid4()
+    first = NoteRecorded(note_id=note_id, seq=0)
+    poison = NoteRecorded(note_id=note_id, seq=1, fail_always=True)
+    last = NoteRecorded(note_id=note_id, seq=2)
+    batch = [
+        ReceivedMessage(body=encode(first.to_message())),
+        ReceivedMessage(body=b"\x00not json"),
+        ReceivedMessage(body=encode(poison.to_message())),
+        ReceivedMessage(body=encode(last.to_message())),
+        ReceivedMessage(body=encode(first.to_message())),  # redelivered within the batch
+    ]
+    handle_batch(CONTEXT, batch, transport="test")
+    assert [r[0] for r in note_rows(note_id)] == [first.event_id, last.event_id]
+    assert [r[0] for r in note_rows(note_id, "audit_note")] == [
+        first.event_id,
+        poison.event_id,
+        last.event_id,
+    ]
+    letters = DeadLetter.objects.filter(transport="test")
+    assert sorted(letters.values_list("reason", flat=True)) == [
+        "handler_failed",
+        "malformed_message",
+    ]
+    assert letters.get(reason="handler_failed").attempts == 3
+    assert handler_attempts(first.event_id) == 2  # once in the rolled-back batch, once alone

@@ -47,7 +47,9 @@ class ReceivedMessage:
     position: str = ""  # "partition:offset" on Kafka, the delivery tag on RabbitMQ
 
 
-MessageHandler = Callable[[ReceivedMessage], None]
+# Called with consecutive messages of one consumer (at least one, at most
+# EVENT_CONSUMER_BATCH_SIZE), in order. Returning acknowledges them all.
+MessageHandler = Callable[[Sequence[ReceivedMessage]], None]
 
 
 class BrokerUnavailableError(Exception):
@@ -77,9 +79,10 @@ class Broker(Protocol):
     ) -> None:
         """Consume ``context``'s messages until ``stop()`` is true.
 
-        ``handler`` returning acknowledges the message (ack / offset commit);
-        ``handler`` raising leaves it (and everything after it) for redelivery.
-        The in-flight message is always finished before ``stop()`` is honoured.
+        ``handler`` gets the messages that have arrived, in order, in batches of at
+        most ``EVENT_CONSUMER_BATCH_SIZE``; returning acknowledges them (ack / offset
+        commit); raising leaves them (and everything after them) for redelivery.
+        The batch in flight is always finished before ``stop()`` is honoured.
         """
 
     def close(self) -> None:

@@ -11,8 +11,10 @@
   every ``EVENT_KAFKA_COMMIT_EVERY`` messages, when the consumer goes idle, on
   partition revocation and on shutdown. A crash re-delivers at most the
   uncommitted tail, which the inbox makes harmless.
-* A handler that raises (the database is down, say) rewinds its partition to
-  that message and retries after a pause; nothing behind it is processed first.
+* Messages are handed over in batches of what one poll returned (at most
+  ``EVENT_CONSUMER_BATCH_SIZE``). A handler that raises (the database is down,
+  say) rewinds each partition to the batch's first message there and retries
+  after a pause; nothing behind it is processed first.
 """
 
 from __future__ import annotations
@@ -83,6 +85,24 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], *, timeout: float = 5.0
 
 def topics_for(event_types: Collection[str]) -> list[str]:
     return sorted({producer_topic_name(t.partition(".")[0]) for t in event_types})
+
+
+def _received(message: Message) -> ReceivedMessage:
+    return ReceivedMessage(
+        body=message.value() or b"",
+        headers=_headers(message),
+        key=(message.key() or b"").decode("utf-8", errors="replace"),
+        topic=message.topic() or "",
+        position=f"{message.partition()}:{message.offset()}",
+    )
+
+
+def _first_offsets(batch: Sequence[Message]) -> list[tuple[str, int, int]]:
+    """The first offset of each partition in ``batch``: where a retry starts."""
+    first: dict[tuple[str, int], int] = {}
+    for message in batch:
+        first.setdefault((message.topic() or "", message.partition() or 0), message.offset() or 0)
+    return [(topic, partition, offset) for (topic, partition), offset in first.items()]
 
 
 def _headers(message: Message) -> dict[str, str]:
@@ -237,46 +257,43 @@ class KafkaBroker:
                 log.warning("kafka_commit_on_revoke_failed", error=str(exc))
 
         consumer.subscribe(topics, on_revoke=on_revoke)
+        max_batch = max(1, settings.EVENT_CONSUMER_BATCH_SIZE)
         backoff = 0.2
         uncommitted = 0
         try:
             while not stop():
-                message = consumer.poll(0.25)
-                if message is None:
+                messages = consumer.consume(num_messages=max_batch, timeout=0.25)
+                batch: list[Message] = []
+                for message in messages:
+                    error = message.error()
+                    if error is None:
+                        batch.append(message)
+                    elif error.fatal():
+                        raise KafkaException(error)
+                    elif error.code() != KafkaError._PARTITION_EOF:
+                        log.warning("kafka_consumer_error", error=str(error))
+                if not batch:
                     commit()
                     uncommitted = 0
                     continue
-                error = message.error()
-                if error is not None:
-                    if error.fatal():
-                        raise KafkaException(error)
-                    if error.code() != KafkaError._PARTITION_EOF:
-                        log.warning("kafka_consumer_error", error=str(error))
-                    continue
-                topic = message.topic() or ""
-                partition = message.partition() or 0
-                offset = message.offset() or 0
-                received = ReceivedMessage(
-                    body=message.value() or b"",
-                    headers=_headers(message),
-                    key=(message.key() or b"").decode("utf-8", errors="replace"),
-                    topic=topic,
-                    position=f"{partition}:{offset}",
-                )
                 try:
-                    handler(received)
+                    handler([_received(m) for m in batch])
                 except Exception as exc:  # rewind and retry, in order
                     log.warning(
-                        "consumer_handler_raised_rewinding", context=context, error=str(exc)
+                        "consumer_handler_raised_rewinding", context=context, error=str(exc)[:300]
                     )
                     commit()
-                    consumer.seek(TopicPartition(topic, partition, offset))
+                    for topic, partition, offset in _first_offsets(batch):
+                        consumer.seek(TopicPartition(topic, partition, offset))
                     _sleep_unless_stopped(backoff, stop)
                     backoff = min(backoff * 2, 10.0)
                     continue
                 backoff = 0.2
-                done[(topic, partition)] = offset + 1
-                uncommitted += 1
+                for message in batch:
+                    done[(message.topic() or "", message.partition() or 0)] = (
+                        message.offset() or 0
+                    ) + 1
+                uncommitted += len(batch)
                 if uncommitted >= settings.EVENT_KAFKA_COMMIT_EVERY:
                     commit()
                     uncommitted = 0

@@ -249,47 +249,31 @@ class RabbitMQBroker:
         stop: Callable[[], bool],
     ) -> None:
         queue = context_queue(context, event_types)
+        max_batch = max(
+            1, min(settings.EVENT_CONSUMER_BATCH_SIZE, settings.EVENT_RABBITMQ_PREFETCH)
+        )
         with self._connection() as conn:
             conn.ensure_connection(max_retries=0, timeout=_connect_timeout())
             declare_topology(conn, {context: set(event_types)})
-            failure: list[BaseException] = []
+            batch: list[tuple[Message, ReceivedMessage]] = []
 
             def on_message(message: Message) -> None:
-                if failure:
-                    return  # the connection is being closed: unacked messages go back
                 raw = (
                     message.body if isinstance(message.body, bytes) else str(message.body).encode()
                 )
-                received = ReceivedMessage(
-                    body=raw,
-                    headers={str(k): str(v) for k, v in (message.headers or {}).items()},
-                    key=message.delivery_info.get("routing_key"),
-                    topic=queue.name,
-                    redelivered=bool(message.delivery_info.get("redelivered")),
-                    position=str(message.delivery_tag),
+                batch.append(
+                    (
+                        message,
+                        ReceivedMessage(
+                            body=raw,
+                            headers={str(k): str(v) for k, v in (message.headers or {}).items()},
+                            key=message.delivery_info.get("routing_key"),
+                            topic=queue.name,
+                            redelivered=bool(message.delivery_info.get("redelivered")),
+                            position=str(message.delivery_tag),
+                        ),
+                    )
                 )
-                backoff = 0.2
-                while True:
-                    try:
-                        handler(received)
-                        break
-                    except Exception as exc:
-                        if stop():
-                            # Shutting down mid-retry: leave it (and everything
-                            # prefetched after it) for redelivery, in order.
-                            failure.append(exc)
-                            return
-                        # E.g. the database is down. Retry here rather than requeue:
-                        # a requeue counts against the queue's delivery limit, which
-                        # is meant for messages that kill their consumer.
-                        log.warning(
-                            "consumer_handler_raised_retrying",
-                            context=context,
-                            error=str(exc)[:300],
-                        )
-                        _sleep_unless_stopped(backoff, stop)
-                        backoff = min(backoff * 2, 10.0)
-                message.ack()
 
             consumer = Consumer(
                 conn.default_channel,
@@ -304,10 +288,44 @@ class RabbitMQBroker:
                 while not stop():
                     with contextlib.suppress(TimeoutError):
                         conn.drain_events(timeout=0.25)
-                    if failure:
-                        # Closing the connection requeues this message and every one
-                        # prefetched after it, in order: nothing overtakes it.
-                        raise _HandlerRaisedError() from failure[0]
+                    # Whatever else has already arrived joins the batch, no waiting.
+                    while batch and len(batch) < max_batch:
+                        try:
+                            conn.drain_events(timeout=0.001)
+                        except TimeoutError:
+                            break
+                    if not batch:
+                        continue
+                    self._handle(context, handler, [r for _, r in batch], stop)
+                    # One ack for the batch: everything up to its last delivery tag.
+                    batch[-1][0].ack(multiple=True)
+                    batch.clear()
+
+    @staticmethod
+    def _handle(
+        context: str,
+        handler: MessageHandler,
+        received: list[ReceivedMessage],
+        stop: Callable[[], bool],
+    ) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                handler(received)
+                return
+            except Exception as exc:
+                if stop():
+                    # Shutting down mid-retry: closing the connection requeues these
+                    # and everything prefetched after them, in order.
+                    raise _HandlerRaisedError() from exc
+                # E.g. the database is down. Retry here rather than requeue: a requeue
+                # counts against the queue's delivery limit, which is meant for
+                # messages that kill their consumer.
+                log.warning(
+                    "consumer_handler_raised_retrying", context=context, error=str(exc)[:300]
+                )
+                _sleep_unless_stopped(backoff, stop)
+                backoff = min(backoff * 2, 10.0)
 
     def close(self) -> None:
         with self._lock:

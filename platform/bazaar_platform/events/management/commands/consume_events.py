@@ -1,8 +1,9 @@
 """``manage.py consume_events --context <ctx>``: run one context's broker consumers.
 
-Each message goes through :func:`bazaar_platform.events.consumer.handle_received`
-(which uses ``apply_or_dead_letter``): applied once per handler, retried with
-backoff, dead-lettered with its reason when it cannot succeed. SIGTERM/SIGINT let
+Messages go through :func:`bazaar_platform.events.consumer.handle_batch`: the
+ones already received are applied in one transaction; if anything in it fails,
+each goes through ``handle_received`` (``apply_or_dead_letter`` per handler):
+applied once per handler, retried with backoff, dead-lettered with its reason. SIGTERM/SIGINT let
 the message in flight finish and be acknowledged, then the consumer closes;
 prefetched messages go back to the broker untouched.
 """
@@ -10,6 +11,7 @@ prefetched messages go back to the broker untouched.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
 from bazaar_platform.events.brokers import ReceivedMessage, build_broker
-from bazaar_platform.events.consumer import handle_received
+from bazaar_platform.events.consumer import handle_batch
 from bazaar_platform.events.registry import subscriptions_of_context
 from bazaar_platform.events.runtime import StopFlag
 
@@ -43,7 +45,7 @@ class Command(BaseCommand):
 
         last_check = [0.0]
 
-        def on_message(received: ReceivedMessage) -> None:
+        def on_messages(batch: Sequence[ReceivedMessage]) -> None:
             # A long-running process: drop connections that broke or outlived
             # CONN_MAX_AGE, as Django does between requests (at most once a second:
             # with CONN_HEALTH_CHECKS each check costs a query).
@@ -52,7 +54,7 @@ class Command(BaseCommand):
                 close_old_connections()
                 last_check[0] = now
             try:
-                handle_received(context, received, transport=transport, stop=stop)
+                handle_batch(context, batch, transport=transport, stop=stop)
             except Exception:
                 last_check[0] = 0.0  # check the connection before the redelivery
                 raise
@@ -64,7 +66,7 @@ class Command(BaseCommand):
         self.stdout.flush()
         try:
             broker.subscribe(
-                context=context, event_types=event_types, handler=on_message, stop=stop
+                context=context, event_types=event_types, handler=on_messages, stop=stop
             )
         finally:
             broker.close()
