@@ -400,6 +400,7 @@ def raw_kafka(args: argparse.Namespace, bootstrap: str) -> tuple[Result, Result]
                     "enable.auto.commit": False,
                     "auto.offset.reset": "earliest",
                     "session.timeout.ms": 6000,
+                    "fetch.wait.max.ms": settings.EVENT_KAFKA_FETCH_WAIT_MAX_MS,  # as ours
                 }
             )
             consumer.subscribe([topic], on_assign=lambda _c, _p: assigned.set())

@@ -419,6 +419,10 @@ EVENT_KAFKA_PARTITIONS: int = env.int("EVENT_KAFKA_PARTITIONS", default=3)
 EVENT_KAFKA_SESSION_TIMEOUT_MS: int = env.int("EVENT_KAFKA_SESSION_TIMEOUT_MS", default=6000)
 # How long a produce may wait for the broker before the relay counts it failed.
 EVENT_KAFKA_DELIVERY_TIMEOUT_MS: int = env.int("EVENT_KAFKA_DELIVERY_TIMEOUT_MS", default=5000)
+# How long a consumer's fetch may wait for data. Real Kafka answers as soon as data
+# arrives; some Kafka-protocol brokers (Tansu) wait the full time, which is then the
+# consumer's latency floor.
+EVENT_KAFKA_FETCH_WAIT_MAX_MS: int = env.int("EVENT_KAFKA_FETCH_WAIT_MAX_MS", default=25)
 EVENT_KAFKA_COMMIT_EVERY: int = env.int("EVENT_KAFKA_COMMIT_EVERY", default=100)
 
 CELERY_BROKER_TRANSPORT: str | None = _celery_events.broker_transport(CELERY_BROKER_URL)
@@ -427,6 +431,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS.update(
         CELERY_BROKER_URL,
         delivery_timeout_ms=EVENT_KAFKA_DELIVERY_TIMEOUT_MS,
         session_timeout_ms=EVENT_KAFKA_SESSION_TIMEOUT_MS,
+        fetch_wait_max_ms=EVENT_KAFKA_FETCH_WAIT_MAX_MS,
         polling_interval=env.float("CELERY_KAFKA_POLLING_INTERVAL", default=0.05),
         wait_time_seconds=env.float("CELERY_KAFKA_WAIT_TIME_SECONDS", default=1.0),
     )

@@ -27,6 +27,7 @@ def broker_transport_options(
     *,
     delivery_timeout_ms: int,
     session_timeout_ms: int,
+    fetch_wait_max_ms: int = 25,
     polling_interval: float = 0.05,
     wait_time_seconds: float = 1.0,
 ) -> dict[str, Any]:
@@ -50,6 +51,9 @@ def broker_transport_options(
                 "message.timeout.ms": delivery_timeout_ms,
                 "linger.ms": 0,
             },
-            "kafka_consumer_config": {"session.timeout.ms": session_timeout_ms},
+            "kafka_consumer_config": {
+                "session.timeout.ms": session_timeout_ms,
+                "fetch.wait.max.ms": fetch_wait_max_ms,
+            },
         }
     return {}

@@ -110,6 +110,7 @@ class CeleryDispatcher:
                     url,
                     delivery_timeout_ms=settings.EVENT_KAFKA_DELIVERY_TIMEOUT_MS,
                     session_timeout_ms=settings.EVENT_KAFKA_SESSION_TIMEOUT_MS,
+                    fetch_wait_max_ms=settings.EVENT_KAFKA_FETCH_WAIT_MAX_MS,
                 ),
                 connect_timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT,
             )

@@ -149,11 +149,14 @@ class KafkaBroker:
             )
         return self._producer
 
-    def _drop_producer(self) -> None:
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            producer.purge()
-            producer.flush(0)
+    def _drop_producer(self, producer: Producer) -> None:
+        """Discard a producer with failed or pending deliveries: its queue must not
+        deliver behind the relay's back (and out of order) later."""
+        with self._lock:
+            if self._producer is producer:
+                self._producer = None
+        producer.purge()
+        producer.flush(0)
 
     def publish(self, message: OutgoingMessage) -> None:
         error = self.publish_many([message])[0]
@@ -161,43 +164,50 @@ class KafkaBroker:
             raise error
 
     def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[Exception | None]:
-        results: list[Exception | None] = [BrokerUnavailableError("not acknowledged")] * len(
-            messages
-        )
+        """Produce, then wait for these messages' delivery reports. The producer is
+        shared by the process's threads (it is thread-safe) and nobody holds a lock
+        while waiting, so concurrent requests publish in parallel."""
+        waiting: Exception = BrokerUnavailableError("Kafka did not acknowledge in time")
+        results: list[Exception | None] = [waiting] * len(messages)
+        left = [len(messages)]
+        settled = threading.Event()
+        count_lock = threading.Lock()
 
         def delivered(index: int, err: KafkaError | None, _msg: Message) -> None:
             results[index] = (
                 None if err is None else BrokerUnavailableError(f"Kafka refused: {err}")
             )
+            with count_lock:
+                left[0] -= 1
+                if left[0] == 0:
+                    settled.set()
 
-        with self._lock:
-            try:
+        try:
+            with self._lock:
                 producer = self._ready_producer({producer_topic_name(m.producer) for m in messages})
-                for index, message in enumerate(messages):
-                    headers = {**message.headers, "event_type": message.event_type}
-                    if message.event_id:
-                        headers["event_id"] = message.event_id
-                    producer.produce(
-                        producer_topic_name(message.producer),
-                        key=message.key.encode(),
-                        value=message.body,
-                        headers=list(headers.items()),
-                        timestamp=message.timestamp_ms or 0,
-                        on_delivery=partial(delivered, index),
-                    )
-                remaining = producer.flush(settings.EVENT_KAFKA_DELIVERY_TIMEOUT_MS / 1000 + 1)
-            except (KafkaException, BufferError, BrokerUnavailableError) as exc:
-                self._drop_producer()
-                failure = (
-                    exc
-                    if isinstance(exc, BrokerUnavailableError)
-                    else BrokerUnavailableError(str(exc))
+        except BrokerUnavailableError as exc:
+            return [exc] * len(messages)
+        try:
+            for index, message in enumerate(messages):
+                headers = {**message.headers, "event_type": message.event_type}
+                if message.event_id:
+                    headers["event_id"] = message.event_id
+                producer.produce(
+                    producer_topic_name(message.producer),
+                    key=message.key.encode(),
+                    value=message.body,
+                    headers=list(headers.items()),
+                    timestamp=message.timestamp_ms or 0,
+                    on_delivery=partial(delivered, index),
                 )
-                return [failure] * len(messages)
-            if remaining or any(r is not None for r in results):
-                # A producer with failed or pending deliveries is discarded: its queue
-                # must not deliver behind the relay's back (and out of order) later.
-                self._drop_producer()
+        except (KafkaException, BufferError) as exc:
+            self._drop_producer(producer)
+            return [BrokerUnavailableError(str(exc))] * len(messages)
+        deadline = time.monotonic() + settings.EVENT_KAFKA_DELIVERY_TIMEOUT_MS / 1000 + 1
+        while not settled.is_set() and time.monotonic() < deadline:
+            producer.poll(0.005)  # serves delivery reports (ours and other threads')
+        if not settled.is_set() or any(r is not None for r in results):
+            self._drop_producer(producer)
         return results
 
     # -- consuming ------------------------------------------------------------
@@ -239,6 +249,7 @@ class KafkaBroker:
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
                 "session.timeout.ms": settings.EVENT_KAFKA_SESSION_TIMEOUT_MS,
+                "fetch.wait.max.ms": settings.EVENT_KAFKA_FETCH_WAIT_MAX_MS,
                 "heartbeat.interval.ms": max(500, settings.EVENT_KAFKA_SESSION_TIMEOUT_MS // 4),
             }
         )
@@ -304,8 +315,8 @@ class KafkaBroker:
     def close(self) -> None:
         with self._lock:
             producer, self._producer = self._producer, None
-            if producer is not None:
-                producer.flush(5)
+        if producer is not None:
+            producer.flush(5)
 
 
 def reset_group_offsets(

@@ -107,29 +107,26 @@ def check_rabbitmq(url: str, timeout: float = 2.0) -> None:
         conn.ensure_connection(max_retries=0, timeout=int(max(1, timeout)))
 
 
-class RabbitMQBroker:
-    name = "rabbitmq"
+class _Publisher:
+    """One connection with one channel in confirm mode, used by one thread.
+
+    A batch is published in one go and the broker's acks (one per message, or
+    "multiple" up to a tag) are awaited once for all of it: a confirm per
+    message, without a round trip per message.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._lock = threading.Lock()  # kombu connections are not thread-safe
-        self._conn: Connection | None = None
-        self._producer: Producer | None = None
-        self._declared: frozenset[tuple[str, frozenset[str]]] = frozenset()
-        self._next_tag = 1
-        self._unconfirmed: dict[int, int] = {}
-        self._outcomes: list[Exception | None] = []
+        self.conn: Connection | None = None
+        self.producer: Producer | None = None
+        self.declared: frozenset[tuple[str, frozenset[str]]] = frozenset()
+        self.next_tag = 1
+        self.unconfirmed: dict[int, int] = {}  # delivery tag -> index in the batch
+        self.outcomes: list[Exception | None] = []
 
-    # -- publishing -----------------------------------------------------------
-    # One channel in confirm mode. A batch is published in one go and the broker's
-    # acks (one per message, or "multiple" up to a tag) are awaited once for all of
-    # it: a confirm per message, without a round trip per message.
-    def _connection(self) -> Connection:
-        return Connection(self.url, connect_timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT)
-
-    def _ready_producer(self) -> Producer:
-        if self._conn is None or self._producer is None:
-            conn = self._connection()
+    def _ready(self) -> Producer:
+        if self.conn is None or self.producer is None:
+            conn = Connection(self.url, connect_timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT)
             try:
                 conn.ensure_connection(max_retries=0, timeout=_connect_timeout())
                 channel: Any = conn.default_channel  # a py-amqp channel
@@ -139,22 +136,22 @@ class RabbitMQBroker:
                 raise BrokerUnavailableError(f"RabbitMQ unreachable: {exc}") from exc
             channel.events["basic_ack"].add(self._on_ack)
             channel.events["basic_nack"].add(self._on_nack)
-            self._next_tag = 1
-            self._conn = conn
-            self._producer = Producer(channel, exchange=_exchange())
-            self._declared = frozenset()
+            self.next_tag = 1
+            self.conn = conn
+            self.producer = Producer(channel, exchange=_exchange())
+            self.declared = frozenset()
         contexts = _subscribed_contexts()
         wanted = frozenset((c, frozenset(t)) for c, t in contexts.items())
-        if not wanted <= self._declared:
-            declare_topology(self._conn, contexts)
-            self._declared = self._declared | wanted
-        return self._producer
+        if not wanted <= self.declared:
+            declare_topology(self.conn, contexts)
+            self.declared = self.declared | wanted
+        return self.producer
 
     def _settle(self, delivery_tag: int, multiple: bool, outcome: Exception | None) -> None:
-        tags = [t for t in self._unconfirmed if t <= delivery_tag] if multiple else [delivery_tag]
+        tags = [t for t in self.unconfirmed if t <= delivery_tag] if multiple else [delivery_tag]
         for tag in tags:
-            if tag in self._unconfirmed:
-                self._outcomes[self._unconfirmed.pop(tag)] = outcome
+            if tag in self.unconfirmed:
+                self.outcomes[self.unconfirmed.pop(tag)] = outcome
 
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
         self._settle(delivery_tag, multiple, None)
@@ -162,11 +159,74 @@ class RabbitMQBroker:
     def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
         self._settle(delivery_tag, multiple, BrokerUnavailableError("RabbitMQ refused (nack)"))
 
-    def _drop_connection(self) -> None:
-        conn, self._conn, self._producer = self._conn, None, None
+    def drop(self) -> None:
+        conn, self.conn, self.producer = self.conn, None, None
         if conn is not None:
             with contextlib.suppress(Exception):  # the connection is already broken
                 conn.release()
+
+    def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[Exception | None]:
+        pending: Exception = BrokerUnavailableError("RabbitMQ did not confirm in time")
+        self.outcomes = [pending] * len(messages)
+        self.unconfirmed = {}
+        try:
+            producer = self._ready()
+            for index, message in enumerate(messages):
+                self.unconfirmed[self.next_tag] = index
+                self.next_tag += 1
+                producer.publish(
+                    message.body,
+                    routing_key=message.event_type,
+                    headers=dict(message.headers),
+                    # No content_encoding: py-amqp would decode the body to str;
+                    # consumers get the bytes (JSON is UTF-8 by definition).
+                    content_type="application/json",
+                    delivery_mode=2,
+                    message_id=message.event_id or None,
+                    timestamp=(message.timestamp_ms or 0) // 1000 or None,
+                    retry=False,
+                )
+            deadline = time.monotonic() + 10.0
+            assert self.conn is not None
+            while self.unconfirmed and time.monotonic() < deadline:
+                with contextlib.suppress(TimeoutError):
+                    self.conn.drain_events(timeout=max(0.01, deadline - time.monotonic()))
+            if self.unconfirmed:
+                self.drop()  # late confirms would be mis-attributed
+        except Exception as exc:  # every failure is reported, none raised
+            self.drop()
+            failure = (
+                exc
+                if isinstance(exc, BrokerUnavailableError)
+                else BrokerUnavailableError(
+                    f"RabbitMQ did not confirm: {type(exc).__name__}: {exc}"
+                )
+            )
+            self.outcomes = [
+                failure if outcome is pending else outcome for outcome in self.outcomes
+            ]
+        return list(self.outcomes)
+
+
+class RabbitMQBroker:
+    name = "rabbitmq"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        # kombu connections are not thread-safe: one publishing connection per
+        # thread, so concurrent requests publish in parallel.
+        self._local = threading.local()
+        self._publishers: list[_Publisher] = []
+        self._lock = threading.Lock()
+
+    def _publisher(self) -> _Publisher:
+        publisher: _Publisher | None = getattr(self._local, "publisher", None)
+        if publisher is None:
+            publisher = _Publisher(self.url)
+            self._local.publisher = publisher
+            with self._lock:
+                self._publishers.append(publisher)
+        return publisher
 
     def publish(self, message: OutgoingMessage) -> None:
         error = self.publish_many([message])[0]
@@ -174,47 +234,7 @@ class RabbitMQBroker:
             raise error
 
     def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[Exception | None]:
-        with self._lock:
-            pending: Exception = BrokerUnavailableError("RabbitMQ did not confirm in time")
-            self._outcomes = [pending] * len(messages)
-            self._unconfirmed = {}  # delivery tag -> index in messages
-            try:
-                producer = self._ready_producer()
-                for index, message in enumerate(messages):
-                    self._unconfirmed[self._next_tag] = index
-                    self._next_tag += 1
-                    producer.publish(
-                        message.body,
-                        routing_key=message.event_type,
-                        headers=dict(message.headers),
-                        # No content_encoding: py-amqp would decode the body to str;
-                        # consumers get the bytes (JSON is UTF-8 by definition).
-                        content_type="application/json",
-                        delivery_mode=2,
-                        message_id=message.event_id or None,
-                        timestamp=(message.timestamp_ms or 0) // 1000 or None,
-                        retry=False,
-                    )
-                deadline = time.monotonic() + 10.0
-                assert self._conn is not None
-                while self._unconfirmed and time.monotonic() < deadline:
-                    with contextlib.suppress(TimeoutError):
-                        self._conn.drain_events(timeout=max(0.01, deadline - time.monotonic()))
-                if self._unconfirmed:
-                    self._drop_connection()  # late confirms would be mis-attributed
-            except Exception as exc:  # every failure is reported, none raised
-                self._drop_connection()
-                failure = (
-                    exc
-                    if isinstance(exc, BrokerUnavailableError)
-                    else BrokerUnavailableError(
-                        f"RabbitMQ did not confirm: {type(exc).__name__}: {exc}"
-                    )
-                )
-                self._outcomes = [
-                    failure if outcome is pending else outcome for outcome in self._outcomes
-                ]
-            return list(self._outcomes)
+        return self._publisher().publish_many(messages)
 
     # -- consuming ------------------------------------------------------------
     def subscribe(
@@ -252,7 +272,7 @@ class RabbitMQBroker:
         max_batch = max(
             1, min(settings.EVENT_CONSUMER_BATCH_SIZE, settings.EVENT_RABBITMQ_PREFETCH)
         )
-        with self._connection() as conn:
+        with Connection(self.url, connect_timeout=settings.EVENT_BROKER_CONNECT_TIMEOUT) as conn:
             conn.ensure_connection(max_retries=0, timeout=_connect_timeout())
             declare_topology(conn, {context: set(event_types)})
             batch: list[tuple[Message, ReceivedMessage]] = []
@@ -329,7 +349,10 @@ class RabbitMQBroker:
 
     def close(self) -> None:
         with self._lock:
-            self._drop_connection()
+            publishers, self._publishers = self._publishers, []
+        for publisher in publishers:
+            publisher.drop()
+        self._local = threading.local()
 
 
 class _HandlerRaisedError(Exception):
