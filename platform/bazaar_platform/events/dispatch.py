@@ -80,26 +80,26 @@ class InProcessDispatcher:
 class CeleryDispatcher:
     """One Celery task per subscribing handler, routed to the handler's context queue.
 
-    Keeps its own broker connection (built from ``CELERY_BROKER_URL`` at first use)
-    so a delivery failure is reported to the relay instead of being retried inside
-    the request for long.
+    Keeps its own broker connections (built from ``CELERY_BROKER_URL`` at first use;
+    one per thread, kombu connections are not thread-safe) so a delivery failure
+    is reported to the relay instead of being retried inside the request for long.
     """
 
     name = "celery"
 
     def __init__(self) -> None:
+        self._local = threading.local()
         self._lock = threading.Lock()
-        self._connection: Any = None
-        self._producer: Any = None
+        self._connections: list[Any] = []
 
     def _ready_producer(self) -> Any:
-        if self._producer is None:
+        producer = getattr(self._local, "producer", None)
+        if producer is None:
             from kombu import Connection
 
             from bazaar_platform.events import celery_config
             from bazaar_platform.events.tasks import handle_event
 
-            app = handle_event.app
             url = settings.CELERY_BROKER_URL
             # Built from the current settings (not the app's cached conf) so a
             # changed CELERY_BROKER_URL takes effect after reset_dispatcher().
@@ -121,40 +121,49 @@ class CeleryDispatcher:
             except Exception:
                 conn.release()
                 raise
-            self._connection = conn
-            self._producer = app.amqp.Producer(conn, auto_declare=False)
-        return self._producer
+            producer = handle_event.app.amqp.Producer(conn, auto_declare=False)
+            self._local.connection, self._local.producer = conn, producer
+            with self._lock:
+                self._connections.append(conn)
+        return producer
 
     def deliver_many(self, rows: Sequence[OutboxMessage]) -> list[Exception | None]:
         from bazaar_platform.events.tasks import handle_event
 
         results: list[Exception | None] = []
-        with self._lock:
-            for row in rows:
-                try:
-                    producer = self._ready_producer()
-                    for sub in subscriptions_for(row.event_type):
-                        handle_event.apply_async(
-                            args=(sub.handler_name, row.message, row.headers),
-                            queue=context_queue(sub.context),
-                            producer=producer,
-                            retry=False,
-                        )
-                    results.append(None)
-                except Exception as exc:  # reported to the relay, retried later
-                    self._drop()
-                    results.append(exc)
+        for row in rows:
+            try:
+                producer = self._ready_producer()
+                for sub in subscriptions_for(row.event_type):
+                    handle_event.apply_async(
+                        args=(sub.handler_name, row.message, row.headers),
+                        queue=context_queue(sub.context),
+                        producer=producer,
+                        retry=False,
+                    )
+                results.append(None)
+            except Exception as exc:  # reported to the relay, retried later
+                self._drop()
+                results.append(exc)
         return results
 
     def _drop(self) -> None:
-        conn, self._connection, self._producer = self._connection, None, None
+        conn = getattr(self._local, "connection", None)
+        self._local.connection = self._local.producer = None
         if conn is not None:
+            with self._lock:
+                if conn in self._connections:
+                    self._connections.remove(conn)
             with contextlib.suppress(Exception):  # already broken
                 conn.release()
 
     def close(self) -> None:
         with self._lock:
-            self._drop()
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            with contextlib.suppress(Exception):
+                conn.release()
+        self._local = threading.local()
 
 
 class BrokerDispatcher:
