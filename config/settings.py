@@ -396,6 +396,9 @@ EVENT_NAMESPACE: str = env.str("EVENT_NAMESPACE", default="bazaar")
 EVENT_RELAY_INLINE: bool = env.bool("EVENT_RELAY_INLINE", default=True)
 # When another sender holds an aggregate, the fast path waits at most this long for it.
 EVENT_RELAY_INLINE_LOCK_WAIT_MS: int = env.int("EVENT_RELAY_INLINE_LOCK_WAIT_MS", default=1000)
+# With the fast path on, the sweep takes only rows at least this old (it collects
+# what the fast path could not deliver instead of racing it for every event).
+EVENT_RELAY_INLINE_GRACE_SECONDS: float = env.float("EVENT_RELAY_INLINE_GRACE_SECONDS", default=2.0)
 EVENT_RELAY_BATCH_SIZE: int = env.int("EVENT_RELAY_BATCH_SIZE", default=500)
 # `relay_outbox` sleeps on LISTEN (PostgreSQL NOTIFY from publish) at most this long.
 EVENT_RELAY_POLL_SECONDS: float = env.float("EVENT_RELAY_POLL_SECONDS", default=1.0)

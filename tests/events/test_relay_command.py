@@ -29,6 +29,7 @@ def relay(subprocess_env, rabbit_consumer, settings):
         "EVENT_DISPATCH": "broker",
         "EVENT_BROKER": "rabbitmq",
         "EVENT_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{port}//",
+        "EVENT_RELAY_INLINE": "false",  # the relay is the deliverer: no grace
         "EVENT_RELAY_POLL_SECONDS": "60",  # only NOTIFY can wake it quickly
         "EVENT_RELAY_MAX_BACKOFF_SECONDS": "0.5",
         "LOG_LEVEL": "DEBUG",  # for the relay_idle line
@@ -89,3 +90,24 @@ def test_readyz_checks_the_event_broker(client, settings, db):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert "event_broker" in response.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_with_the_fast_path_on_the_sweep_leaves_young_events_to_it(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bazaar_platform.events.tasks import relay_outbox
+
+    settings.EVENT_RELAY_INLINE = False
+    note_id = uuid.uuid4()
+    events = publish_notes(note_id, 2)  # pending, as if their fast path had failed
+    settings.EVENT_RELAY_INLINE = True
+    settings.EVENT_RELAY_INLINE_GRACE_SECONDS = 60.0
+    assert relay_outbox.apply().get() == 0  # young: still the fast path's
+    OutboxMessage.objects.filter(event_id__in=[e.event_id for e in events]).update(
+        created_at=timezone.now() - timedelta(seconds=61)
+    )
+    assert relay_outbox.apply().get() == 2  # older than the grace: swept
+    assert [r[1] for r in note_rows(note_id)] == [0, 1]

@@ -25,12 +25,13 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable
+from datetime import timedelta
 
 import structlog
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import OperationalError, connections, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -168,16 +169,33 @@ def drain_aggregate_quietly(aggregate_id: str, *, using: str = "default") -> Non
         log.exception("outbox_fast_path_failed", aggregate_id=aggregate_id)
 
 
-def relay_batch(*, batch_size: int | None = None, using: str = "default") -> tuple[int, int]:
-    """Lock and deliver up to ``batch_size`` pending rows. Returns (delivered, failed)."""
+def sweep_grace_seconds() -> float:
+    """How old a pending row must be before the sweep takes it. With the fast path
+    on, the committing process delivers its own events: the sweep leaves them a
+    head start (``EVENT_RELAY_INLINE_GRACE_SECONDS``) instead of racing it for
+    every row, and collects only what the fast path could not deliver."""
+    return settings.EVENT_RELAY_INLINE_GRACE_SECONDS if settings.EVENT_RELAY_INLINE else 0.0
+
+
+def _pending_rows(using: str, min_age: float) -> QuerySet[OutboxMessage]:
+    rows = OutboxMessage.objects.using(using).filter(dispatched_at__isnull=True)
+    if min_age > 0:
+        rows = rows.filter(created_at__lte=timezone.now() - timedelta(seconds=min_age))
+    return rows
+
+
+def has_pending(*, using: str = "default") -> bool:
+    return OutboxMessage.objects.using(using).filter(dispatched_at__isnull=True).exists()
+
+
+def relay_batch(
+    *, batch_size: int | None = None, using: str = "default", min_age: float = 0.0
+) -> tuple[int, int]:
+    """Lock and deliver up to ``batch_size`` pending rows at least ``min_age``
+    seconds old. Returns (delivered, failed)."""
     size = batch_size or settings.EVENT_RELAY_BATCH_SIZE
     with transaction.atomic(using=using):
-        rows = list(
-            OutboxMessage.objects.using(using)
-            .select_for_update()
-            .filter(dispatched_at__isnull=True)
-            .order_by("id")[:size]
-        )
+        rows = list(_pending_rows(using, min_age).select_for_update().order_by("id")[:size])
         if not rows:
             return 0, 0
         delivered, failed = _deliver(rows)
@@ -189,14 +207,16 @@ def relay_batch(*, batch_size: int | None = None, using: str = "default") -> tup
     return len(delivered), len(failed)
 
 
-def relay_pending(*, batch_size: int | None = None, using: str = "default") -> tuple[int, int]:
+def relay_pending(
+    *, batch_size: int | None = None, using: str = "default", min_age: float = 0.0
+) -> tuple[int, int]:
     """Sweep: deliver batches until a batch makes no progress (nothing pending, or
     only undeliverable rows). Returns (delivered, failed) over all batches; the
     caller backs off when ``failed`` and nothing was delivered.
     """
     delivered = failed = 0
     while True:
-        done, broken = relay_batch(batch_size=batch_size, using=using)
+        done, broken = relay_batch(batch_size=batch_size, using=using, min_age=min_age)
         delivered += done
         failed += broken
         if not done:

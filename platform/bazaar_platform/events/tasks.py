@@ -42,7 +42,7 @@ def handle_event(
 def relay_outbox() -> int:
     """Celery beat sweeps the outbox so events stuck behind a broker outage go out
     (a fallback for deployments that do not run ``manage.py relay_outbox``)."""
-    from bazaar_platform.events.relay import relay_pending
+    from bazaar_platform.events.relay import relay_pending, sweep_grace_seconds
 
-    delivered, _ = relay_pending()
+    delivered, _ = relay_pending(min_age=sweep_grace_seconds())
     return delivered

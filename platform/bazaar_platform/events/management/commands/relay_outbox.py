@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections, connections
 
-from bazaar_platform.events.relay import relay_pending
+from bazaar_platform.events.relay import has_pending, relay_pending, sweep_grace_seconds
 from bazaar_platform.events.runtime import StopFlag
 
 log = structlog.get_logger("bazaar.events.relay")
@@ -64,8 +64,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         using: str = options["database"]
         batch_size: int | None = options["batch_size"]
+        grace = sweep_grace_seconds()
         if options["once"]:
-            delivered, failed = relay_pending(batch_size=batch_size, using=using)
+            delivered, failed = relay_pending(batch_size=batch_size, using=using, min_age=grace)
             self.stdout.write(f"delivered {delivered}, failed {failed}")
             return
         poll = options["poll_seconds"] or settings.EVENT_RELAY_POLL_SECONDS
@@ -75,7 +76,8 @@ class Command(BaseCommand):
             listener = _Listener(using, settings.EVENT_RELAY_NOTIFY_CHANNEL)
         self.stdout.write(
             f"relay_outbox: {settings.EVENT_DISPATCH} dispatch, "
-            f"{'LISTEN/NOTIFY + ' if listener else ''}poll every {poll}s",
+            f"{'LISTEN/NOTIFY + ' if listener else ''}poll every {poll}s"
+            + (f", leaving the fast path {grace}s" if grace else ""),
         )
         self.stdout.flush()
         backoff = 0.0
@@ -83,7 +85,9 @@ class Command(BaseCommand):
             while not stop():
                 close_old_connections()
                 try:
-                    delivered, failed = relay_pending(batch_size=batch_size, using=using)
+                    delivered, failed = relay_pending(
+                        batch_size=batch_size, using=using, min_age=grace
+                    )
                 except DatabaseError as exc:
                     log.warning("relay_database_error", error=str(exc))
                     connections[using].close()
@@ -97,11 +101,14 @@ class Command(BaseCommand):
                 if failed:
                     stop.wait(0.25)
                     continue
-                log.debug("relay_idle")  # nothing pending: sleep until NOTIFY or the poll
+                # Nothing (old enough) pending: sleep until NOTIFY or the poll - or,
+                # with rows left to the fast path, until their grace is over.
+                log.debug("relay_idle")
+                wait = min(poll, grace) if grace and has_pending(using=using) else poll
                 if listener is not None:
-                    listener.wait(poll, stop)
+                    listener.wait(wait, stop)
                 else:
-                    stop.wait(poll)
+                    stop.wait(wait)
         finally:
             if listener is not None:
                 listener.close()
