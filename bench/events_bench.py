@@ -163,41 +163,61 @@ class Result:
 
 
 # --- the platform modes --------------------------------------------------------------
+def _publish_one(stream_id: uuid.UUID, run: str, seq: int, commits: dict[str, float]) -> None:
+    event = BenchTicked(stream_id=stream_id, run=run, seq=seq)
+    key = str(event.event_id)
+    with transaction.atomic():
+        # Registered before publish(): runs first after COMMIT, before the relay's
+        # fast path, so it is the commit time.
+        transaction.on_commit(lambda: commits.__setitem__(key, time.time()))
+        publish(event)
+
+
+def _publisher_process(job: tuple[str, int, int, float | None, float, float]) -> dict[str, float]:
+    """One publishing process (a web worker, say): ``count`` events, as fast as it
+    goes (one aggregate, ordered) or paced at ``rate`` from ``start`` (wall clock)."""
+    run, _index, count, rate, start, offset = job
+    commits: dict[str, float] = {}
+    stream = uuid.uuid4()
+    try:
+        for seq in range(count):
+            if rate:
+                delay = start + offset + seq / rate - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+                _publish_one(uuid.uuid4(), run, seq, commits)
+            else:
+                _publish_one(stream, run, seq, commits)
+    finally:
+        connections.close_all()
+    return commits
+
+
 class PlatformRun:
-    """Publishes BenchTicked events from publisher threads, each in its own transaction,
-    and reads back when the handler ran (a row per event in ``bench_ticks``)."""
+    """Publishes BenchTicked events from ``publishers`` forked processes, each event in
+    its own transaction, and reads back when the handler ran (a row per event in
+    ``bench_ticks``)."""
 
     def __init__(self, publishers: int) -> None:
         self.publishers = publishers
 
-    @staticmethod
-    def _publish_one(stream_id: uuid.UUID, run: str, seq: int, commits: dict[str, float]) -> None:
-        event = BenchTicked(stream_id=stream_id, run=run, seq=seq)
-        key = str(event.event_id)
-        with transaction.atomic():
-            # Registered before publish(): runs first after COMMIT, before the relay's
-            # fast path, so it is the commit time.
-            transaction.on_commit(lambda: commits.__setitem__(key, time.time()))
-            publish(event)
+    def _processes(
+        self, jobs: list[tuple[str, int, int, float | None, float, float]]
+    ) -> dict[str, float]:
+        from multiprocessing import get_context
 
-    def _threads(self, target: Callable[[int], None]) -> None:
-        errors: list[BaseException] = []
+        from bazaar_platform.events.brokers import reset_broker
+        from bazaar_platform.events.dispatch import reset_dispatcher
 
-        def run(index: int) -> None:
-            try:
-                target(index)
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(self.publishers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
+        # Nothing with threads or sockets may cross the fork.
+        connections.close_all()
+        reset_dispatcher()
+        reset_broker()
+        with get_context("fork").Pool(len(jobs)) as pool:
+            commits: dict[str, float] = {}
+            for part in pool.map(_publisher_process, jobs):
+                commits.update(part)
+        return commits
 
     @staticmethod
     def _handled(run: str) -> dict[str, float]:
@@ -213,23 +233,15 @@ class PlatformRun:
 
     def warm_up(self, events: int = 100) -> None:
         run = f"warm-{uuid.uuid4().hex[:6]}"
-        commits: dict[str, float] = {}
-        for seq in range(events):
-            self._publish_one(uuid.uuid4(), run, seq, commits)
-        wait_until(lambda: self._count(run) >= events, 120, "warm-up events")
+        per = events // self.publishers
+        self._processes([(run, i, per, None, 0.0, 0.0) for i in range(self.publishers)])
+        wait_until(lambda: self._count(run) >= per * self.publishers, 120, "warm-up events")
 
     def throughput(self, events: int) -> tuple[float, int]:
         run = f"tp-{uuid.uuid4().hex[:6]}"
-        commits: dict[str, float] = {}
-        per_thread = events // self.publishers
-
-        def work(index: int) -> None:
-            stream = uuid.uuid4()  # one aggregate per publisher: ordered streams
-            for seq in range(per_thread):
-                self._publish_one(stream, run, seq, commits)
-
-        self._threads(work)
-        total = per_thread * self.publishers
+        per = events // self.publishers
+        commits = self._processes([(run, i, per, None, 0.0, 0.0) for i in range(self.publishers)])
+        total = per * self.publishers
         wait_until(lambda: self._count(run) >= total, 300, "throughput events")
         handled = self._handled(run)
         elapsed = max(handled.values()) - min(commits.values())
@@ -237,27 +249,18 @@ class PlatformRun:
 
     def latency(self, rate: float, seconds: float) -> tuple[list[float], float]:
         run = f"lat-{uuid.uuid4().hex[:6]}"
-        commits: dict[str, float] = {}
-        per_thread_rate = rate / self.publishers
+        per_rate = rate / self.publishers
         count = int(rate * seconds / self.publishers)
-        started = time.monotonic() + 0.2
-
-        def work(index: int) -> None:
-            offset = index / rate  # stagger the threads
-            for seq in range(count):
-                due = started + offset + seq / per_thread_rate
-                delay = due - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                self._publish_one(uuid.uuid4(), run, seq, commits)
-
-        self._threads(work)
-        finished = time.monotonic()
+        start = time.time() + 1.0  # after the fork
+        commits = self._processes(
+            [(run, i, count, per_rate, start, i / rate) for i in range(self.publishers)]
+        )
+        finished = max(commits.values())
         total = count * self.publishers
         wait_until(lambda: self._count(run) >= total, 300, "latency events")
         handled = self._handled(run)
         latencies = [(handled[k] - commits[k]) * 1000 for k in commits]
-        return latencies, total / (finished - started)
+        return latencies, total / (finished - min(commits.values()))
 
 
 def measure_mode(
@@ -691,7 +694,7 @@ def report(results: list[Result], args: argparse.Namespace, command: str) -> str
         command,
         "```",
         "",
-        f"Each mode: {args.publishers} publisher threads in the benchmark process, every event in its own "
+        f"Each mode: {args.publishers} publisher processes (like web workers), every event in its own "
         "transaction (outbox row + commit), delivered by the relay's after-commit fast path; one handler "
         "that inserts a row (inbox row + handler row + commit). *Throughput*: "
         f"{args.events} events as fast as the publishers go, first commit to last handler run. *Latency*: "

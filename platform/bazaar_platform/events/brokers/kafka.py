@@ -11,8 +11,8 @@
   every ``EVENT_KAFKA_COMMIT_EVERY`` messages, when the consumer goes idle, on
   partition revocation and on shutdown. A crash re-delivers at most the
   uncommitted tail, which the inbox makes harmless.
-* Messages are handed over in batches of what one poll returned (at most
-  ``EVENT_CONSUMER_BATCH_SIZE``). A handler that raises (the database is down,
+* Messages are handed over in batches of what has already been fetched (at
+  most ``EVENT_CONSUMER_BATCH_SIZE``; a batch never waits to fill up). A handler that raises (the database is down,
   say) rewinds each partition to the batch's first message there and retries
   after a pause; nothing behind it is processed first.
 """
@@ -273,7 +273,12 @@ class KafkaBroker:
         uncommitted = 0
         try:
             while not stop():
-                messages = consumer.consume(num_messages=max_batch, timeout=0.25)
+                # Wait for one message, then take whatever else is already fetched:
+                # consume() alone would wait for a full batch (or its timeout).
+                first = consumer.poll(0.25)
+                messages = [first] if first is not None else []
+                if first is not None and max_batch > 1:
+                    messages += consumer.consume(num_messages=max_batch - 1, timeout=0)
                 batch: list[Message] = []
                 for message in messages:
                     error = message.error()
