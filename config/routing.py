@@ -2,6 +2,14 @@
 
 from typing import Any
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list[URLPattern | Any] = []
+from bazaar_platform.tokens.websocket import TokenAuthMiddleware
+from contexts.notifications.api.consumers import NotificationConsumer
+
+websocket_urlpatterns: list[URLPattern | Any] = [
+    path(
+        "ws/notifications/",
+        TokenAuthMiddleware(NotificationConsumer.as_asgi()),  # type: ignore[arg-type]  # an ASGI app
+    ),
+]

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "contexts.payments.apps.PaymentsConfig",
     "contexts.vendors.apps.VendorsConfig",
     "contexts.subscriptions.apps.SubscriptionsConfig",
+    "contexts.notifications.apps.NotificationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -641,3 +642,36 @@ CELERY_BEAT_SCHEDULE["bazaar.events.relay_outbox"] = {
     "schedule": env.float("EVENT_RELAY_BEAT_SECONDS", default=10.0),
     "options": {"expires": env.float("EVENT_RELAY_BEAT_SECONDS", default=10.0)},
 }
+# === Notifications (contexts/notifications) ===================================
+# SMS_BACKEND (above) picks the SMS provider: "console" prints, "twilio" calls
+# Twilio's Messages API with plain HTTP (base URL configurable for tests/proxies).
+TWILIO_ACCOUNT_SID: str = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN: str = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER: str = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE_URL: str = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+TWILIO_TIMEOUT_SECONDS: float = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# Delivery tasks: attempts per delivery, then the exponential backoff
+# base * 2^(attempt-1) seconds, capped.
+NOTIFICATIONS_MAX_ATTEMPTS: int = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_RETRY_BACKOFF_SECONDS: float = env.float(
+    "NOTIFICATIONS_RETRY_BACKOFF_SECONDS", default=30.0
+)
+NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS: float = env.float(
+    "NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS", default=3600.0
+)
+# Celery queue of the delivery tasks (the Compose worker consumes "default").
+NOTIFICATIONS_TASK_QUEUE: str = env.str("NOTIFICATIONS_TASK_QUEUE", default="default")
+# An SMS longer than this many segments (153 GSM-7 / 67 UCS-2 characters each) is refused.
+NOTIFICATIONS_SMS_MAX_SEGMENTS: int = env.int("NOTIFICATIONS_SMS_MAX_SEGMENTS", default=6)
+# Websocket frames from clients larger than this are refused (error frame, close 1009).
+NOTIFICATIONS_WS_MAX_FRAME_BYTES: int = env.int("NOTIFICATIONS_WS_MAX_FRAME_BYTES", default=4096)
+CELERY_BEAT_SCHEDULE["notifications-resend-stuck"] = {
+    "task": "notifications.resend_stuck",
+    "schedule": 300.0,  # pending deliveries whose task was lost are enqueued again
+}
+# Websockets: redis-py 8 made socket_timeout default to 5 s, which aborts
+# channels-redis's blocking 5 s BZPOPMIN and kills an idle consumer (and its socket)
+# every ~5 s (django/channels_redis#422). Reads on the layer's connections may take
+# longer than the blocking pop; a dead connection still fails after this timeout.
+if CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer":
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": REDIS_URL, "socket_timeout": 15}]

@@ -41,6 +41,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     *_context_api_urls(),
+    path("notifications/", include("contexts.notifications.api.page_urls")),
     path("", include("contexts.auth.api.wellknown_urls")),
 ]
 
