@@ -173,6 +173,13 @@ def apply_event(
         finally:
             structlog.contextvars.unbind_contextvars("event_id", "handler")
     EVENTS_HANDLED.labels(sub.handler_name, "applied").inc()
+    # One line per applied event, in every transport: the trail an operator greps.
+    log.info(
+        "event_applied",
+        event_id=str(event.event_id),
+        event_type=event.event_type,
+        handler=sub.handler_name,
+    )
     return Outcome.APPLIED
 
 
