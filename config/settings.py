@@ -571,6 +571,77 @@ CELERY_BEAT_SCHEDULE["vendors-onboarding-stale-leases"] = {
     "schedule": 300.0,
 }
 
+# --- Event platform ----------------------------------------------------------
+from bazaar_platform.events import celery_config as _celery_events  # noqa: E402
+
+# Namespace of every broker name the event platform owns: RabbitMQ exchange
+# `<ns>.events` and queues `<ns>.events.<context>`, Kafka topics
+# `<ns>.events.<producer>` and consumer groups `<ns>.events.<context>`. Two
+# deployments (or two test runs) sharing a broker use different namespaces.
+EVENT_NAMESPACE: str = env.str("EVENT_NAMESPACE", default="bazaar")
+# Deliver right after commit from the committing process (the fast path). The
+# relay (`manage.py relay_outbox`, or the beat task below) delivers whatever the
+# fast path could not; with EVENT_DISPATCH=inprocess the fast path is what runs handlers.
+EVENT_RELAY_INLINE: bool = env.bool("EVENT_RELAY_INLINE", default=True)
+# When another sender holds an aggregate, the fast path waits at most this long for it.
+EVENT_RELAY_INLINE_LOCK_WAIT_MS: int = env.int("EVENT_RELAY_INLINE_LOCK_WAIT_MS", default=1000)
+# With the fast path on, the sweep takes only rows at least this old (it collects
+# what the fast path could not deliver instead of racing it for every event).
+EVENT_RELAY_INLINE_GRACE_SECONDS: float = env.float("EVENT_RELAY_INLINE_GRACE_SECONDS", default=2.0)
+EVENT_RELAY_BATCH_SIZE: int = env.int("EVENT_RELAY_BATCH_SIZE", default=500)
+# `relay_outbox` sleeps on LISTEN (PostgreSQL NOTIFY from publish) at most this long.
+EVENT_RELAY_POLL_SECONDS: float = env.float("EVENT_RELAY_POLL_SECONDS", default=1.0)
+EVENT_RELAY_NOTIFY_CHANNEL: str = env.str("EVENT_RELAY_NOTIFY_CHANNEL", default="bazaar_outbox")
+# After a failed fast-path delivery, leave delivery to the relay for this long
+# so requests do not each wait for a connect timeout while the broker is down.
+EVENT_RELAY_INLINE_COOLDOWN_SECONDS: float = env.float(
+    "EVENT_RELAY_INLINE_COOLDOWN_SECONDS", default=5.0
+)
+# `relay_outbox` backs off exponentially while the transport is down, up to this.
+EVENT_RELAY_MAX_BACKOFF_SECONDS: float = env.float("EVENT_RELAY_MAX_BACKOFF_SECONDS", default=30.0)
+EVENT_BROKER_CONNECT_TIMEOUT: float = env.float("EVENT_BROKER_CONNECT_TIMEOUT", default=3.0)
+# A broker consumer applies the messages it already has in one transaction (one
+# commit per batch); anything failing in a batch makes it fall back to one by one.
+EVENT_CONSUMER_BATCH_SIZE: int = env.int("EVENT_CONSUMER_BATCH_SIZE", default=50)
+EVENT_RABBITMQ_PREFETCH: int = env.int("EVENT_RABBITMQ_PREFETCH", default=50)
+# Quorum queues count redeliveries; past this the broker moves a message that keeps
+# killing its consumer to the `<ns>.events.dead-letter` queue (via the DLX).
+EVENT_RABBITMQ_DELIVERY_LIMIT: int = env.int("EVENT_RABBITMQ_DELIVERY_LIMIT", default=20)
+EVENT_KAFKA_PARTITIONS: int = env.int("EVENT_KAFKA_PARTITIONS", default=3)
+EVENT_KAFKA_SESSION_TIMEOUT_MS: int = env.int("EVENT_KAFKA_SESSION_TIMEOUT_MS", default=6000)
+# How long a produce may wait for the broker before the relay counts it failed.
+EVENT_KAFKA_DELIVERY_TIMEOUT_MS: int = env.int("EVENT_KAFKA_DELIVERY_TIMEOUT_MS", default=5000)
+# How long a consumer's fetch may wait for data. Real Kafka answers as soon as data
+# arrives; some Kafka-protocol brokers (Tansu) wait the full time, which is then the
+# consumer's latency floor.
+EVENT_KAFKA_FETCH_WAIT_MAX_MS: int = env.int("EVENT_KAFKA_FETCH_WAIT_MAX_MS", default=25)
+EVENT_KAFKA_COMMIT_EVERY: int = env.int("EVENT_KAFKA_COMMIT_EVERY", default=100)
+
+CELERY_BROKER_TRANSPORT: str | None = _celery_events.broker_transport(CELERY_BROKER_URL)
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    _celery_events.broker_transport_options(
+        CELERY_BROKER_URL,
+        delivery_timeout_ms=EVENT_KAFKA_DELIVERY_TIMEOUT_MS,
+        session_timeout_ms=EVENT_KAFKA_SESSION_TIMEOUT_MS,
+        fetch_wait_max_ms=EVENT_KAFKA_FETCH_WAIT_MAX_MS,
+        polling_interval=env.float("CELERY_KAFKA_POLLING_INTERVAL", default=0.05),
+        wait_time_seconds=env.float("CELERY_KAFKA_WAIT_TIME_SECONDS", default=1.0),
+    )
+)
+# Records malformed Celery queue messages in the event dead-letter store.
+CELERY_WORKER_CONSUMER = "bazaar_platform.events.celery_hooks:Consumer"
+if _celery_events.is_kafka_url(CELERY_BROKER_URL):
+    # kombu's Kafka transport has no fanout exchange: no remote control, no events.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+    CELERY_WORKER_SEND_TASK_EVENTS = False
+# Celery's Django fix-up otherwise closes the database connection before and after
+# every task (a new connection per event handler task, ~10x its own cost).
+CELERY_DB_REUSE_MAX: int = env.int("CELERY_DB_REUSE_MAX", default=1000)
+CELERY_BEAT_SCHEDULE["bazaar.events.relay_outbox"] = {
+    "task": "bazaar.events.relay_outbox",
+    "schedule": env.float("EVENT_RELAY_BEAT_SECONDS", default=10.0),
+    "options": {"expires": env.float("EVENT_RELAY_BEAT_SECONDS", default=10.0)},
+}
 # === Notifications (contexts/notifications) ===================================
 # SMS_BACKEND (above) picks the SMS provider: "console" prints, "twilio" calls
 # Twilio's Messages API with plain HTTP (base URL configurable for tests/proxies).

@@ -242,10 +242,18 @@ def test_onboarding_with_events_through_celery_over_rabbitmq(stack):
     activated = OutboxMessage.objects.get(event_type="subscriptions.subscription_activated")
     assert activated.dispatched_at is not None
     # ... in the worker process (its log names the tasks and the handlers they ran)
+    # (the log line follows the commit that the API already shows: poll for it)
+    wait_for(
+        lambda: (
+            '"handler": "vendors.on_subscription_activated_activate_vendor"'
+            in stack.worker.output()
+        ),
+        timeout=30,
+        what="the worker's log line for the vendor handler",
+    )
     log = stack.worker.output()
     assert "Task payments.sandbox_deliver_webhook" in log
     assert '"handler": "subscriptions.on_payment_succeeded_pay_charge"' in log
-    assert '"handler": "vendors.on_subscription_activated_activate_vendor"' in log
 
     for n in range(2):
         created = stack.call(

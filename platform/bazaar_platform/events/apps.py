@@ -6,3 +6,8 @@ class EventsConfig(AppConfig):
     label = "platform_events"
     verbose_name = "Event platform"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from bazaar_platform.events import celery_hooks
+
+        celery_hooks.connect()

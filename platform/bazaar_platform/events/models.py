@@ -76,6 +76,11 @@ class DeadLetter(models.Model):
     event_id = models.UUIDField(null=True, blank=True, db_index=True)
     event_type = models.CharField(max_length=120, blank=True)
     handler = models.CharField(max_length=160, blank=True)
+    context = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="The consuming context, when no single handler was chosen.",
+    )
     transport = models.CharField(max_length=30)
     reason = models.CharField(max_length=40, choices=Reason.choices)
     error = models.TextField()
@@ -90,4 +95,4 @@ class DeadLetter(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="deadletter_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.reason}: {self.event_type or '?'} -> {self.handler or '?'}"
+        return f"{self.reason}: {self.event_type or '?'} -> {self.handler or self.context or '?'}"

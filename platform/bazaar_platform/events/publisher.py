@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from functools import partial
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 
 from bazaar_platform.events.base import IntegrationEvent
 from bazaar_platform.events.models import OutboxMessage
-from bazaar_platform.events.tracing import current_headers
+from bazaar_platform.events.tracing import publish_span
 
 
 def publish(event: IntegrationEvent, *, using: str = "default") -> OutboxMessage:
@@ -17,20 +18,30 @@ def publish(event: IntegrationEvent, *, using: str = "default") -> OutboxMessage
     Call it from a service inside ``transaction.atomic()``: a rollback discards the
     event with the state change; a commit hands it to the relay, which delivers it
     even if the broker is down right now (it retries until it gets through).
-    """
-    from bazaar_platform.events.relay import drain_aggregate_quietly
 
-    row = OutboxMessage.objects.using(using).create(
-        event_id=event.event_id,
-        event_type=event.event_type,
-        version=event.version,
-        producer=event.producer,
-        aggregate_id=event.aggregate_id,
-        message=event.to_message(),
-        headers=current_headers(),
-        occurred_at=event.occurred_at,
-    )
-    transaction.on_commit(
-        partial(drain_aggregate_quietly, row.aggregate_id, using=using), using=using
-    )
+    On PostgreSQL the same transaction sends ``NOTIFY`` on
+    ``EVENT_RELAY_NOTIFY_CHANNEL``; PostgreSQL delivers it only on commit, which
+    wakes ``manage.py relay_outbox`` without polling.
+    """
+    with publish_span(event) as headers:
+        row = OutboxMessage.objects.using(using).create(
+            event_id=event.event_id,
+            event_type=event.event_type,
+            version=event.version,
+            producer=event.producer,
+            aggregate_id=event.aggregate_id,
+            message=event.to_message(),
+            headers=headers,
+            occurred_at=event.occurred_at,
+        )
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [settings.EVENT_RELAY_NOTIFY_CHANNEL])
+    if settings.EVENT_RELAY_INLINE:
+        from bazaar_platform.events.relay import drain_aggregate_quietly
+
+        transaction.on_commit(
+            partial(drain_aggregate_quietly, row.aggregate_id, using=using), using=using
+        )
     return row

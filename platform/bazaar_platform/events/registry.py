@@ -113,6 +113,13 @@ def register_handlers(
             existing = _subscriptions.get(name)
             if existing is not None and existing.func is not func:
                 raise ValueError(f"handler name {name!r} is registered twice")
+            if existing is not None and existing.event_type != event_cls.event_type:
+                # The handler name is the inbox key and what a Celery task names: one
+                # function answers one event type (it used to be silently overwritten).
+                raise ValueError(
+                    f"{name} is already subscribed to {existing.event_type}; "
+                    f"write one handler per event type ({event_cls.event_type})"
+                )
             _subscriptions[name] = Subscription(
                 handler_name=name, context=context, event_type=event_cls.event_type, func=func
             )

@@ -1,18 +1,38 @@
 """The outbox relay: deliver committed events, in order per aggregate, until they get through.
 
-Every sender (the after-commit fast path and the periodic sweep) locks an
-aggregate's pending rows in ascending id order with a *blocking* ``FOR UPDATE``:
-two senders of the same aggregate queue up instead of overtaking each other, and
-because locks are always taken in id order they cannot deadlock. A delivery that
-fails stops that aggregate's drain (its later events must not overtake it) and
-leaves the rows pending for the sweep.
+Two kinds of sender share the work:
+
+* the **fast path** (``EVENT_RELAY_INLINE``): right after a commit, the committing
+  process drains that event's aggregate;
+* the **sweep**: ``manage.py relay_outbox`` (woken by PostgreSQL ``NOTIFY`` from
+  :func:`~bazaar_platform.events.publisher.publish`, with a poll fallback) and the
+  Celery beat task ``bazaar.events.relay_outbox`` deliver everything still pending,
+  e.g. because the broker was down at commit time.
+
+Ordering. Every sender locks the rows it sends (``SELECT ... FOR UPDATE``, in id
+order, so two senders cannot deadlock) and marks them sent in the same
+transaction. Rows of one aggregate are handed to the transport one at a time (in
+"rounds": one row per aggregate per round), and a failed row stops its aggregate
+for this pass, so a later event can never overtake an earlier one. The sweep
+waits for locks; the fast path tries ``NOWAIT`` first and then waits only briefly
+(``EVENT_RELAY_INLINE_LOCK_WAIT_MS``), leaving longer holds to the relay. This assumes writers of one aggregate serialise on it
+(they update its row), which makes outbox ids follow commit order per aggregate.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from datetime import timedelta
+
 import structlog
-from django.db import transaction
-from django.db.models import F
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.db import OperationalError, connections, transaction
+from django.db.models import F, QuerySet
+from django.dispatch import receiver
 from django.utils import timezone
 
 from bazaar_platform.events.dispatch import get_dispatcher
@@ -25,60 +45,185 @@ class DeliveryFailedError(Exception):
     pass
 
 
-def drain_aggregate(aggregate_id: str, *, using: str = "default") -> int:
-    """Deliver every pending event of one aggregate, oldest first. Returns how many."""
+class _Paused:
+    """After a failed fast-path delivery, the fast path stands aside for a while."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+        self.lock = threading.Lock()
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def pause(self) -> None:
+        with self.lock:
+            self.until = time.monotonic() + settings.EVENT_RELAY_INLINE_COOLDOWN_SECONDS
+
+    def clear(self) -> None:
+        self.until = 0.0
+
+
+_inline_pause = _Paused()
+
+
+def _deliver(rows: Iterable[OutboxMessage]) -> tuple[list[OutboxMessage], dict[int, str]]:
+    """Deliver ``rows`` (id order) in rounds of one row per aggregate."""
     dispatcher = get_dispatcher()
-    delivered = 0
-    failed: tuple[int, str] | None = None
-    with transaction.atomic(using=using):
-        rows = list(
-            OutboxMessage.objects.using(using)
-            .select_for_update()
-            .filter(aggregate_id=aggregate_id, dispatched_at__isnull=True)
-            .order_by("id")
+    per_aggregate: OrderedDict[str, deque[OutboxMessage]] = OrderedDict()
+    for row in rows:
+        per_aggregate.setdefault(row.aggregate_id, deque()).append(row)
+    delivered: list[OutboxMessage] = []
+    failed: dict[int, str] = {}
+    while per_aggregate:
+        heads = [queue[0] for queue in per_aggregate.values()]
+        try:
+            outcomes = dispatcher.deliver_many(heads)
+        except Exception as exc:  # a dispatcher bug must not lose events either
+            outcomes = [exc] * len(heads)
+        for row, error in zip(heads, outcomes, strict=True):
+            queue = per_aggregate[row.aggregate_id]
+            if error is None:
+                delivered.append(row)
+                queue.popleft()
+                if not queue:
+                    del per_aggregate[row.aggregate_id]
+            else:
+                failed[row.pk] = f"{type(error).__name__}: {error}"[:2000]
+                del per_aggregate[row.aggregate_id]  # its later events wait for the next pass
+    return delivered, failed
+
+
+def _record(delivered: list[OutboxMessage], failed: dict[int, str], using: str) -> None:
+    if delivered:
+        OutboxMessage.objects.using(using).filter(pk__in=[r.pk for r in delivered]).update(
+            dispatched_at=timezone.now(), attempts=F("attempts") + 1
         )
-        for row in rows:
-            try:
-                dispatcher.deliver(row)
-            except Exception as exc:
-                failed = (row.pk, f"{type(exc).__name__}: {exc}"[:2000])
-                break
-            row.dispatched_at = timezone.now()
-            row.attempts += 1
-            row.save(update_fields=["dispatched_at", "attempts"], using=using)
-            delivered += 1
-    if failed is not None:
-        OutboxMessage.objects.using(using).filter(pk=failed[0]).update(
-            attempts=F("attempts") + 1, last_error=failed[1]
+    for pk, error in failed.items():
+        OutboxMessage.objects.using(using).filter(pk=pk).update(
+            attempts=F("attempts") + 1, last_error=error
         )
-        log.warning("outbox_delivery_failed", aggregate_id=aggregate_id, error=failed[1])
-        raise DeliveryFailedError(failed[1])
-    return delivered
+
+
+def drain_aggregate(
+    aggregate_id: str, *, using: str = "default", lock_wait_ms: int | None = None
+) -> int | None:
+    """Deliver every pending event of one aggregate, oldest first. Returns how many,
+    or ``None`` if another sender holds the aggregate's rows.
+
+    ``lock_wait_ms``: ``None`` waits for the lock as long as it takes (the sweep);
+    ``0`` does not wait (``NOWAIT``); otherwise waits at most that long (PostgreSQL's
+    ``lock_timeout``). Raises :class:`DeliveryFailedError` if the transport refused
+    an event.
+    """
+    connection = connections[using]
+    try:
+        with transaction.atomic(using=using):
+            if lock_wait_ms and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = {int(lock_wait_ms)}")
+            rows = list(
+                OutboxMessage.objects.using(using)
+                .select_for_update(nowait=lock_wait_ms == 0)
+                .filter(aggregate_id=aggregate_id, dispatched_at__isnull=True)
+                .order_by("id")
+            )
+            delivered, failed = _deliver(rows)
+            _record(delivered, failed, using)
+    except OperationalError as exc:
+        if lock_wait_ms is not None and _is_lock_not_available(exc):
+            return None
+        raise
+    if failed:
+        error = next(iter(failed.values()))
+        log.warning("outbox_delivery_failed", aggregate_id=aggregate_id, error=error)
+        raise DeliveryFailedError(error)
+    return len(delivered)
+
+
+def _is_lock_not_available(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) == "55P03" or "lock" in str(exc).lower()
 
 
 def drain_aggregate_quietly(aggregate_id: str, *, using: str = "default") -> None:
-    """The after-commit fast path: a failure is left to the sweep, never raised into
-    the request that already committed its state change."""
+    """The after-commit fast path: never raises into the request that already
+    committed its state change.
+
+    It first tries without waiting for a lock. If another sender holds the
+    aggregate (another request's fast path, or the relay), it waits for it a
+    little (``EVENT_RELAY_INLINE_LOCK_WAIT_MS``): once that sender commits, this
+    event - committed before we asked for the lock - is still pending and goes
+    out now. A longer hold (the relay on a slow broker) is left to the relay,
+    which ``NOTIFY`` (or its poll, or the beat sweep) brings back to it.
+    """
+    if _inline_pause.active():
+        return  # the transport failed recently: the relay will deliver
     try:
-        drain_aggregate(aggregate_id, using=using)
+        if drain_aggregate(aggregate_id, using=using, lock_wait_ms=0) is None:
+            drain_aggregate(
+                aggregate_id, using=using, lock_wait_ms=settings.EVENT_RELAY_INLINE_LOCK_WAIT_MS
+            )
     except DeliveryFailedError:
-        pass
-    except Exception:
+        _inline_pause.pause()
+    except Exception:  # e.g. the database went away after commit
         log.exception("outbox_fast_path_failed", aggregate_id=aggregate_id)
 
 
-def relay_pending(*, batch_size: int = 500, using: str = "default") -> tuple[int, int]:
-    """Sweep: drain every aggregate that has pending events. Returns (delivered, failed)."""
-    aggregates = list(
-        OutboxMessage.objects.using(using)
-        .filter(dispatched_at__isnull=True)
-        .order_by("id")
-        .values_list("aggregate_id", flat=True)[:batch_size]
-    )
+def sweep_grace_seconds() -> float:
+    """How old a pending row must be before the sweep takes it. With the fast path
+    on, the committing process delivers its own events: the sweep leaves them a
+    head start (``EVENT_RELAY_INLINE_GRACE_SECONDS``) instead of racing it for
+    every row, and collects only what the fast path could not deliver."""
+    return settings.EVENT_RELAY_INLINE_GRACE_SECONDS if settings.EVENT_RELAY_INLINE else 0.0
+
+
+def _pending_rows(using: str, min_age: float) -> QuerySet[OutboxMessage]:
+    rows = OutboxMessage.objects.using(using).filter(dispatched_at__isnull=True)
+    if min_age > 0:
+        rows = rows.filter(created_at__lte=timezone.now() - timedelta(seconds=min_age))
+    return rows
+
+
+def has_pending(*, using: str = "default") -> bool:
+    return OutboxMessage.objects.using(using).filter(dispatched_at__isnull=True).exists()
+
+
+def relay_batch(
+    *, batch_size: int | None = None, using: str = "default", min_age: float = 0.0
+) -> tuple[int, int]:
+    """Lock and deliver up to ``batch_size`` pending rows at least ``min_age``
+    seconds old. Returns (delivered, failed)."""
+    size = batch_size or settings.EVENT_RELAY_BATCH_SIZE
+    with transaction.atomic(using=using):
+        rows = list(_pending_rows(using, min_age).select_for_update().order_by("id")[:size])
+        if not rows:
+            return 0, 0
+        delivered, failed = _deliver(rows)
+        _record(delivered, failed, using)
+    if failed:
+        log.warning("outbox_relay_failures", failed=len(failed), error=next(iter(failed.values())))
+    else:
+        _inline_pause.clear()
+    return len(delivered), len(failed)
+
+
+def relay_pending(
+    *, batch_size: int | None = None, using: str = "default", min_age: float = 0.0
+) -> tuple[int, int]:
+    """Sweep: deliver batches until a batch makes no progress (nothing pending, or
+    only undeliverable rows). Returns (delivered, failed) over all batches; the
+    caller backs off when ``failed`` and nothing was delivered.
+    """
     delivered = failed = 0
-    for aggregate_id in dict.fromkeys(aggregates):  # unique, oldest first
-        try:
-            delivered += drain_aggregate(aggregate_id, using=using)
-        except DeliveryFailedError:
-            failed += 1
-    return delivered, failed
+    while True:
+        done, broken = relay_batch(batch_size=batch_size, using=using, min_age=min_age)
+        delivered += done
+        failed += broken
+        if not done:
+            return delivered, failed
+
+
+@receiver(setting_changed)
+def _reset_pause(*, setting: str, **_: object) -> None:
+    if setting.startswith("EVENT_") or setting.startswith("CELERY_"):
+        _inline_pause.clear()

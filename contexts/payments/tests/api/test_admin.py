@@ -63,6 +63,9 @@ def test_the_redeliver_action_sends_the_celery_task_and_rotate_changes_the_secre
     queue_name = f"test-payments-{uuid.uuid4().hex}"  # our own queue on the shared broker
     routes = current_app.conf.task_routes
     current_app.conf.task_routes = {"payments.sandbox_deliver_webhook": {"queue": queue_name}}
+    # Celery caches its router on first use (an earlier test may have sent a task).
+    current_app.amqp.flush_routes()
+    current_app.amqp.router = current_app.amqp.Router()
     try:
         with current_app.connection_for_write() as connection:
             queue = connection.SimpleQueue(queue_name)
@@ -83,6 +86,8 @@ def test_the_redeliver_action_sends_the_celery_task_and_rotate_changes_the_secre
             queue.close()
     finally:
         current_app.conf.task_routes = routes
+        current_app.amqp.flush_routes()
+        current_app.amqp.router = current_app.amqp.Router()
         with current_app.connection_for_write() as connection:
             connection.default_channel.queue_delete(queue_name)
 

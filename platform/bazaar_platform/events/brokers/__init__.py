@@ -1,21 +1,40 @@
 """The message broker interface the original design asks for: publish, subscribe, close.
 
-Two implementations behind it: RabbitMQ (kombu; durable topic exchange, a queue per
-consuming context, dead-letter exchange) and Kafka (confluent-kafka; a topic per
-producing context, a consumer group per consuming context, manual commits).
+Two implementations behind it: RabbitMQ (:mod:`.rabbitmq`, kombu; a durable topic
+exchange, a queue per consuming context bound by event type, a dead-letter
+exchange, publisher confirms, manual acks) and Kafka (:mod:`.kafka`,
+confluent-kafka; a topic per producing context keyed by aggregate id, a consumer
+group per consuming context, offsets committed only after the handler succeeded).
+
+Names are derived from ``EVENT_NAMESPACE`` so deployments (and test runs) sharing a
+broker do not see each other's messages.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One event on its way to the broker."""
+
+    producer: str  # the producing context: the Kafka topic
+    event_type: str  # the RabbitMQ routing key
+    key: str  # the aggregate id: the Kafka partition key, the ordering unit
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    event_id: str = ""
+    timestamp_ms: int | None = None  # the event's occurred_at (Kafka message timestamp)
 
 
 @dataclass(frozen=True)
@@ -25,20 +44,46 @@ class ReceivedMessage:
     key: str | None = None
     topic: str = ""
     redelivered: bool = False
+    position: str = ""  # "partition:offset" on Kafka, the delivery tag on RabbitMQ
 
 
-MessageHandler = Callable[[ReceivedMessage], None]
+# Called with consecutive messages of one consumer (at least one, at most
+# EVENT_CONSUMER_BATCH_SIZE), in order. Returning acknowledges them all.
+MessageHandler = Callable[[Sequence[ReceivedMessage]], None]
+
+
+class BrokerUnavailableError(Exception):
+    """The broker did not accept a message (down, timed out, refused)."""
 
 
 class Broker(Protocol):
-    def publish(self, *, topic: str, key: str, body: bytes, headers: Mapping[str, str]) -> None:
+    name: str
+
+    def publish(self, message: OutgoingMessage) -> None:
         """Send one message durably; return only once the broker has accepted it."""
 
+    def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[Exception | None]:
+        """Send several messages of *distinct* aggregates; one outcome per message.
+
+        Returns only once every message is accepted or failed. The relay never puts
+        two messages of one aggregate in a call, so a failure cannot reorder them.
+        """
+
     def subscribe(
-        self, *, group: str, topics: list[str], handler: MessageHandler, stop: Callable[[], bool]
+        self,
+        *,
+        context: str,
+        event_types: Collection[str],
+        handler: MessageHandler,
+        stop: Callable[[], bool],
     ) -> None:
-        """Consume until ``stop()`` is true. ``handler`` returning acknowledges the
-        message (ack / offset commit); ``handler`` raising leaves it for redelivery."""
+        """Consume ``context``'s messages until ``stop()`` is true.
+
+        ``handler`` gets the messages that have arrived, in order, in batches of at
+        most ``EVENT_CONSUMER_BATCH_SIZE``; returning acknowledges them (ack / offset
+        commit); raising leaves them (and everything after them) for redelivery.
+        The batch in flight is always finished before ``stop()`` is honoured.
+        """
 
     def close(self) -> None:
         """Flush and release connections."""
@@ -46,6 +91,20 @@ class Broker(Protocol):
 
 def encode(message: Mapping[str, Any]) -> bytes:
     return json.dumps(message, separators=(",", ":"), default=str).encode()
+
+
+def exchange_name() -> str:
+    return f"{settings.EVENT_NAMESPACE}.events"
+
+
+def context_queue_name(context: str) -> str:
+    """RabbitMQ queue / Kafka consumer group of one consuming context."""
+    return f"{settings.EVENT_NAMESPACE}.events.{context}"
+
+
+def producer_topic_name(producer: str) -> str:
+    """Kafka topic of one producing context."""
+    return f"{settings.EVENT_NAMESPACE}.events.{producer}"
 
 
 def build_broker(kind: str, url: str) -> Broker:
@@ -60,9 +119,27 @@ def build_broker(kind: str, url: str) -> Broker:
     raise ValueError(f"EVENT_BROKER must be rabbitmq or kafka, not {kind!r}")
 
 
-@cache
+_broker_lock = threading.Lock()
+_broker: Broker | None = None
+
+
 def get_broker() -> Broker:
-    return build_broker(settings.EVENT_BROKER, settings.EVENT_BROKER_URL)
+    """The process's publishing broker client (built from settings on first use)."""
+    global _broker
+    with _broker_lock:
+        if _broker is None:
+            _broker = build_broker(settings.EVENT_BROKER, settings.EVENT_BROKER_URL)
+        return _broker
+
+
+def reset_broker() -> None:
+    """Close the publishing client; the next :func:`get_broker` builds a fresh one."""
+    global _broker
+    with _broker_lock:
+        broker, _broker = _broker, None
+    if broker is not None:
+        with contextlib.suppress(Exception):  # closing a dead connection may fail
+            broker.close()
 
 
 def check_broker(timeout: float = 2.0) -> None:
@@ -72,15 +149,12 @@ def check_broker(timeout: float = 2.0) -> None:
 
         check_kafka(settings.EVENT_BROKER_URL, timeout=timeout)
     else:
-        from kombu import Connection
+        from bazaar_platform.events.brokers.rabbitmq import check_rabbitmq
 
-        with Connection(settings.EVENT_BROKER_URL, connect_timeout=timeout) as conn:
-            conn.ensure_connection(max_retries=1, timeout=int(max(1, timeout)))
+        check_rabbitmq(settings.EVENT_BROKER_URL, timeout=timeout)
 
 
 @receiver(setting_changed)
 def _reset_broker(*, setting: str, **_: object) -> None:
-    if setting.startswith("EVENT_BROKER"):
-        if get_broker.cache_info().currsize:
-            get_broker().close()
-        get_broker.cache_clear()
+    if setting.startswith("EVENT_"):
+        reset_broker()

