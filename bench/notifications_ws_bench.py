@@ -257,7 +257,13 @@ def main() -> None:
         send_costs: list[float] = []
         interval = 1.0 / args.rate
         started = time.perf_counter()
+        # Ten slices of the run, each with the machine's 1-minute load when it began: the
+        # 2 cores are shared with whatever else runs, and the tail follows that load.
+        slice_size = max(1, args.messages // 10)
+        slice_loads: list[str] = []
         for i in range(args.messages):
+            if i % slice_size == 0:
+                slice_loads.append(Path("/proc/loadavg").read_text().split()[0])
             due = started + i * interval
             pause = due - time.perf_counter()
             if pause > 0:
@@ -289,6 +295,14 @@ def main() -> None:
         received = {int(k): v for k, v in result["received"].items()}
         latencies = [(received[i] - committed[i]) * 1000 for i in committed if i in received]
         lost = len(committed) - len(latencies)
+        slices = []
+        for n, load in enumerate(slice_loads):
+            ids = range(n * slice_size, min(args.messages, (n + 1) * slice_size))
+            values = [
+                (received[i] - committed[i]) * 1000 for i in ids if i in received and i in committed
+            ]
+            if values:
+                slices.append((n + 1, load, _pct(values, 50), _pct(values, 99), max(values)))
         pipeline = [(pushed[i] - committed[i]) * 1000 for i in committed if i in pushed]
         transport = [(received[i] - pushed[i]) * 1000 for i in pushed if i in received]
         figures = {
@@ -316,6 +330,7 @@ def main() -> None:
             "load_before": " ".join(load_before),
             "load_after": " ".join(load_after),
             "deliveries": statuses,
+            "slices": slices,
             "daphne_errors": daphne_errors,
         }
     finally:
@@ -377,6 +392,11 @@ web and worker role); daphne only holds the sockets; the client is a third proce
 | handshake + `hello` frame p50 / p99 | {f["handshake_p50"]:.1f} / {f["handshake_p99"]:.1f} ms | | |
 | producer: one `notification_send` incl. handler, delivery and push, p50 | {f["send_p50"]:.1f} ms | | |
 
+Per tenth of the run (the machine's 1-minute load average when the slice began):
+
+| slice | load | p50 | p99 | max |
+|---:|---:|---:|---:|---:|
+{"".join(f"| {n} | {load} | {p50:.1f} ms | {p99:.1f} ms | {mx:.1f} ms |{chr(10)}" for n, load, p50, p99, mx in f["slices"])}
 Notes:
 
 * What the latency includes: after the commit, the outbox relay's after-commit drain, the
