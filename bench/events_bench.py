@@ -741,12 +741,18 @@ def report(results: list[Result], args: argparse.Namespace, command: str) -> str
             )
             or "-"
         )
-        if r.name == "in-process":
-            target = f"< {TARGET_P99_INPROCESS_MS:g} ms: {'met' if r.p99_ms < TARGET_P99_INPROCESS_MS else 'NOT met'}"
-        elif r.name.startswith("raw"):
+        limit = TARGET_P99_INPROCESS_MS if r.name == "in-process" else TARGET_P99_BROKER_MS
+        if r.name.startswith("raw"):
             target = "-"
+        elif r.achieved_rate < 0.95 * args.rate:
+            target = (
+                f"< {limit:g} ms at {args.rate:g}/s: not measured, the publishers held only "
+                f"{r.achieved_rate:.0f}/s (p99 {'<' if r.p99_ms < limit else '>='} {limit:g} ms there)"
+            )
         else:
-            target = f"< {TARGET_P99_BROKER_MS:g} ms: {'met' if r.p99_ms < TARGET_P99_BROKER_MS else 'NOT met'}"
+            target = (
+                f"< {limit:g} ms at {args.rate:g}/s: {'met' if r.p99_ms < limit else 'NOT met'}"
+            )
         latency = (
             f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.achieved_rate:.0f}"
             if r.p99_ms
@@ -785,6 +791,10 @@ def main() -> None:
         connections.close_all()
         teardown_databases(old_config, verbosity=0)
     text = report(results, args, command)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    (LOG_DIR / f"events-{RUN}.json").write_text(
+        json.dumps([r.__dict__ for r in results], indent=2, default=str)
+    )
     print(text)
     if args.write:
         Path(args.write).write_text(text)
