@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=600.0)
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=3000)
-    parser.add_argument("--rate", type=float, default=100.0, help="notifications per second")
+    parser.add_argument("--rate", type=float, default=50.0, help="notifications per second")
     parser.add_argument("--write", help="write the markdown report here")
     args = parser.parse_args()
     if args.client:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from bazaar_platform.seeding import SeedContext
 from contexts.auth import facade as auth
 from contexts.notifications.models import Category, Channel, InboxItem
-from contexts.notifications.services import Bodies, Recipient, message_accept, render_kind
+from contexts.notifications.services import Bodies, Recipient, message_accept
 
 NAMESPACE = uuid.UUID("5d0f1f6e-8a41-4f7b-9d55-3b7f2a0c6d10")
 DEMO_USERS = ("customer@bazaar.local", "vendor@bazaar.local", "admin@bazaar.local")
@@ -35,26 +35,13 @@ MESSAGES: list[tuple[str, str, bool]] = [
 
 
 def seed_demo_notifications(ctx: SeedContext) -> None:
+    # The welcome comes from the auth.user_registered reaction when the auth seed creates
+    # the demo accounts; these are two more, one of them read.
     for email in ctx.progress(DEMO_USERS, "notifications"):
         user_id = auth.user_create_or_get(email=email, full_name="")
         profile = auth.user_profile(user_id=user_id)
-        name = profile.full_name if profile else ""
-        recipient = Recipient(user_id=user_id, email=email, name=name, locale="en")
-        welcome = render_kind(
-            kind="welcome",
-            channels=[Channel.IN_APP],
-            context={"name": name, "email": email, "needs_verification": False},
-            locale="en",
-        )
-        message_accept(
-            source_event_id=uuid.uuid5(NAMESPACE, f"{email}/welcome"),
-            source="seed_demo",
-            kind="welcome",
-            category=Category.ACCOUNT,
-            recipient=recipient,
-            channels=[Channel.IN_APP],
-            bodies=welcome.bodies,
-            link="/notifications/",
+        recipient = Recipient(
+            user_id=user_id, email=email, name=profile.full_name if profile else "", locale="en"
         )
         for index, (html, link, read) in enumerate(MESSAGES):
             notification = message_accept(

@@ -66,7 +66,12 @@ def test_register_pay_on_the_hosted_page_and_sell_within_the_plan(site):
         what="the subscription to activate after the webhook",
     )
     assert current["plan"] == "growth"
-    assert site.data("GET", "/api/v1/vendors/me")["vendor"]["status"] == "active"
+    # The vendor follows the subscription through the next event (subscription_activated,
+    # delivered with that event's other handlers, e.g. its notification): eventually.
+    wait_for(
+        lambda: site.data("GET", "/api/v1/vendors/me")["vendor"]["status"] == "active",
+        what="the vendor to activate after the subscription",
+    )
     for n in range(2):
         created = site.call(
             "POST",

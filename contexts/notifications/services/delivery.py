@@ -105,7 +105,7 @@ def delivery_attempt(*, delivery_id: UUID, respect_schedule: bool = True) -> Att
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(of=("self",))
-            .select_related("notification")
+            .select_related("notification", "notification__inbox_item")
             .filter(pk=delivery_id)
             .first()
         )

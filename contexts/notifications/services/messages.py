@@ -235,9 +235,7 @@ def message_accept(
     (callers validate with :func:`message_validate` or build them from constants).
     """
     render_errors = render_errors or {}
-    existing = _existing(source_event_id, kind, recipient.key)
-    if existing is not None:
-        return existing
+    # No look-up first: the unique constraint answers "already accepted" (rarely asked).
     wanted = [c for c in CHANNEL_ORDER if c in set(channels)]
     try:
         with transaction.atomic():
@@ -300,7 +298,7 @@ def message_accept(
                 pending.append(delivery.pk)
             transaction.on_commit(partial(enqueue_deliveries, pending))
     except IntegrityError:
-        # The same message accepted concurrently (a redelivery racing the first run).
+        # Already accepted: a redelivery, or a concurrent run of the same message.
         found = _existing(source_event_id, kind, recipient.key)
         if found is None:
             raise
