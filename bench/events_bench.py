@@ -237,17 +237,42 @@ class PlatformRun:
         self._processes([(run, i, per, None, 0.0, 0.0) for i in range(self.publishers)])
         wait_until(lambda: self._count(run) >= per * self.publishers, 120, "warm-up events")
 
-    def throughput(self, events: int) -> tuple[float, int]:
+    def _wait_all(self, run: str, commits: dict[str, float], notes: list[str]) -> dict[str, float]:
+        """Wait until every committed event was handled (or 120 s without progress);
+        missing events are reported with their outbox state, not hidden."""
+        last, stalled_since = -1, time.monotonic()
+        while True:
+            count = self._count(run)
+            if count >= len(commits):
+                return self._handled(run)
+            if count != last:
+                last, stalled_since = count, time.monotonic()
+            elif time.monotonic() - stalled_since > 120:
+                break
+            time.sleep(0.05)
+        handled = self._handled(run)
+        missing = [k for k in commits if k not in handled]
+        from bazaar_platform.events.models import OutboxMessage
+
+        sent = OutboxMessage.objects.filter(
+            event_id__in=missing, dispatched_at__isnull=False
+        ).count()
+        notes.append(
+            f"{len(missing)} of {len(commits)} events never reached the handler "
+            f"({sent} of them marked sent in the outbox, i.e. accepted by the broker)"
+        )
+        print(f"  missing event ids: {missing[:10]}", flush=True)
+        return handled
+
+    def throughput(self, events: int, notes: list[str]) -> tuple[float, int]:
         run = f"tp-{uuid.uuid4().hex[:6]}"
         per = events // self.publishers
         commits = self._processes([(run, i, per, None, 0.0, 0.0) for i in range(self.publishers)])
-        total = per * self.publishers
-        wait_until(lambda: self._count(run) >= total, 300, "throughput events")
-        handled = self._handled(run)
+        handled = self._wait_all(run, commits, notes)
         elapsed = max(handled.values()) - min(commits.values())
-        return total / elapsed, total
+        return len(handled) / elapsed, len(commits)
 
-    def latency(self, rate: float, seconds: float) -> tuple[list[float], float]:
+    def latency(self, rate: float, seconds: float, notes: list[str]) -> tuple[list[float], float]:
         run = f"lat-{uuid.uuid4().hex[:6]}"
         per_rate = rate / self.publishers
         count = int(rate * seconds / self.publishers)
@@ -256,11 +281,9 @@ class PlatformRun:
             [(run, i, count, per_rate, start, i / rate) for i in range(self.publishers)]
         )
         finished = max(commits.values())
-        total = count * self.publishers
-        wait_until(lambda: self._count(run) >= total, 300, "latency events")
-        handled = self._handled(run)
-        latencies = [(handled[k] - commits[k]) * 1000 for k in commits]
-        return latencies, total / (finished - min(commits.values()))
+        handled = self._wait_all(run, commits, notes)
+        latencies = [(handled[k] - commits[k]) * 1000 for k in commits if k in handled]
+        return latencies, len(commits) / (finished - min(commits.values()))
 
 
 def measure_mode(
@@ -269,8 +292,8 @@ def measure_mode(
     result = Result(name)
     with override_settings(**overrides):
         run.warm_up()
-        result.throughput, result.events = run.throughput(args.events)
-        latencies, result.achieved_rate = run.latency(args.rate, args.seconds)
+        result.throughput, result.events = run.throughput(args.events, result.notes)
+        latencies, result.achieved_rate = run.latency(args.rate, args.seconds, result.notes)
     result.p50_ms = percentile(latencies, 50)
     result.p99_ms = percentile(latencies, 99)
     result.max_ms = max(latencies)
@@ -281,7 +304,8 @@ def measure_mode(
 def show(result: Result) -> None:
     print(
         f"  {result.name}: {result.throughput:,.0f} ev/s; at {result.achieved_rate:.0f} ev/s "
-        f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, max {result.max_ms:.1f} ms",
+        f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, max {result.max_ms:.1f} ms"
+        + "".join(f"; NOTE: {note}" for note in result.notes),
         flush=True,
     )
 
@@ -717,18 +741,27 @@ def report(results: list[Result], args: argparse.Namespace, command: str) -> str
             )
             or "-"
         )
-        if r.name == "in-process":
-            target = f"< {TARGET_P99_INPROCESS_MS:g} ms: {'met' if r.p99_ms < TARGET_P99_INPROCESS_MS else 'NOT met'}"
-        elif r.name.startswith("raw"):
+        limit = TARGET_P99_INPROCESS_MS if r.name == "in-process" else TARGET_P99_BROKER_MS
+        if r.name.startswith("raw"):
             target = "-"
+        elif r.achieved_rate < 0.95 * args.rate:
+            target = (
+                f"< {limit:g} ms at {args.rate:g}/s: not measured, the publishers held only "
+                f"{r.achieved_rate:.0f}/s (p99 {'<' if r.p99_ms < limit else '>='} {limit:g} ms there)"
+            )
         else:
-            target = f"< {TARGET_P99_BROKER_MS:g} ms: {'met' if r.p99_ms < TARGET_P99_BROKER_MS else 'NOT met'}"
+            target = (
+                f"< {limit:g} ms at {args.rate:g}/s: {'met' if r.p99_ms < limit else 'NOT met'}"
+            )
         latency = (
             f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.achieved_rate:.0f}"
             if r.p99_ms
             else "- | - | - | -"
         )
         lines.append(f"| {r.name} | {r.throughput:,.0f} | {ratio} | {latency} | {target} |")
+    notes = [f"- {r.name}: {note}" for r in results for note in r.notes]
+    if notes:
+        lines += ["", "Notes from this run:", "", *notes]
     lines.append("")
     return "\n".join(lines)
 
@@ -758,6 +791,10 @@ def main() -> None:
         connections.close_all()
         teardown_databases(old_config, verbosity=0)
     text = report(results, args, command)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    (LOG_DIR / f"events-{RUN}.json").write_text(
+        json.dumps([r.__dict__ for r in results], indent=2, default=str)
+    )
     print(text)
     if args.write:
         Path(args.write).write_text(text)
