@@ -123,3 +123,32 @@ ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     AppAccessRevoked,
     TokenRevoked,
 )
+
+
+class PasswordChanged(IntegrationEvent):
+    """The account's password was changed by its owner or through a reset link; every
+    session was revoked. A security notice the user cannot switch off."""
+
+    event_type: ClassVar[str] = "auth.password_changed"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "user_id"
+
+    user_id: UUID
+    via: str  # "change" | "reset"
+
+
+class NewDeviceLogin(IntegrationEvent):
+    """A successful log-in from a browser or app this account has not used before.
+
+    Not published for an account's very first log-in (there is nothing to compare
+    with). ``ip`` and ``user_agent`` are the account owner's own data, carried so the
+    security notice can say where the log-in came from.
+    """
+
+    event_type: ClassVar[str] = "auth.new_device_login"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "user_id"
+
+    user_id: UUID
+    ip: str
+    user_agent: str

@@ -12,6 +12,7 @@ from contexts.auth.models import (
     OAuthApplication,
     OAuthConsent,
     OAuthRefreshToken,
+    RefreshToken,
     RoleAssignment,
     SocialIdentity,
     User,
@@ -24,6 +25,18 @@ def user_get(*, user_id: UUID) -> User | None:
 
 def user_get_by_email(*, email: str) -> User | None:
     return User.objects.filter(email__iexact=email.strip()).first()
+
+
+def user_known_device(*, user_id: UUID, user_agent: str) -> bool | None:
+    """Whether one of the account's sessions, past or present, came from ``user_agent``.
+
+    ``None`` when the account never had a session (its first log-in is not "a new
+    device"). The user agent is what a session records (first 200 characters).
+    """
+    sessions = RefreshToken.objects.filter(user_id=user_id)
+    if not sessions.exists():
+        return None
+    return sessions.filter(user_agent=user_agent[:200]).exists()
 
 
 def user_role_names(*, user_id: UUID) -> frozenset[str]:

@@ -188,6 +188,20 @@ REACTIONS: list[Reaction[Any]] = [
         channels=(Channel.EMAIL,),
         recipients=lambda e: the_user(e.user_id),
     ),
+    # auth: security notices (category SECURITY: preferences cannot switch them off).
+    Reaction(
+        event=auth_events.PasswordChanged,
+        kind="password_changed",
+        category=Category.SECURITY,
+        recipients=lambda e: the_user(e.user_id),
+    ),
+    Reaction(
+        event=auth_events.NewDeviceLogin,
+        kind="new_device_login",
+        category=Category.SECURITY,
+        recipients=lambda e: the_user(e.user_id),
+        context=lambda e, r: {"device": e.user_agent[:120], "ip": e.ip},
+    ),
     # subscriptions: the vendor's owner hears about activation and dunning.
     Reaction(
         event=subscriptions_events.SubscriptionActivated,

@@ -102,7 +102,10 @@ class LoginApi(PublicApi):
         data = _validated(s.LoginInput, request)
         try:
             user = accounts.user_login(
-                email=data["email"], password=data["password"], ip=_client_ip(request)
+                email=data["email"],
+                password=data["password"],
+                ip=_client_ip(request),
+                user_agent=_user_agent(request),
             )
         except LoginThrottledError as exc:
             raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from None

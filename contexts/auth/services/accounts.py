@@ -24,6 +24,8 @@ from django.utils import timezone
 from bazaar_platform.api.errors import ApplicationError, ConflictError, NotFoundError
 from bazaar_platform.events import publish
 from contexts.auth.events import (
+    NewDeviceLogin,
+    PasswordChanged,
     RoleGranted,
     RoleRevoked,
     UserDeactivated,
@@ -31,7 +33,7 @@ from contexts.auth.events import (
     UserUpdated,
 )
 from contexts.auth.models import CustomerStatus, Role, RoleAssignment, User, VendorStatus
-from contexts.auth.selectors import user_get_by_email, user_role_names
+from contexts.auth.selectors import user_get_by_email, user_known_device, user_role_names
 from contexts.auth.services import emails
 from contexts.auth.services.oauth.consent import authorizations_revoke_all
 from contexts.auth.services.throttle import (
@@ -192,8 +194,14 @@ def user_verify_email(*, token: str) -> User:
 
 
 # --- log-in --------------------------------------------------------------------------------------
-def user_login(*, email: str, password: str, ip: str) -> User:
-    """The user these credentials belong to; throttled per account and per IP."""
+def user_login(*, email: str, password: str, ip: str, user_agent: str = "") -> User:
+    """The user these credentials belong to; throttled per account and per IP.
+
+    With ``user_agent`` (API log-ins, which start a session that records it), call
+    before that session is started: a log-in from a user agent none of the account's
+    sessions has used publishes ``auth.new_device_login``. The OAuth sign-in page
+    passes none: its browser session records no user agent to compare with.
+    """
     email = normalize_email(email)
     login_throttle_check(email=email, ip=ip)
     user = user_get_by_email(email=email)
@@ -202,7 +210,10 @@ def user_login(*, email: str, password: str, ip: str) -> User:
         login_failure_record(email=email, ip=ip)
         raise InvalidCredentialsError()
     login_success_record(email=email)
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        if user_agent and user_known_device(user_id=user.pk, user_agent=user_agent) is False:
+            publish(NewDeviceLogin(user_id=user.pk, ip=ip, user_agent=user_agent[:200]))
     return user
 
 
@@ -222,6 +233,7 @@ def password_change(*, user_id: UUID, current_password: str, new_password: str) 
         user.set_password(new_password)
         user.save(update_fields=["password"])
         sessions_revoke_all(user_id=user.pk, reason="password_changed")
+        publish(PasswordChanged(user_id=user.pk, via="change"))
 
 
 def password_reset_token(*, user: User) -> str:
@@ -258,6 +270,7 @@ def password_reset_confirm(*, token: str, new_password: str) -> None:
         user.set_password(new_password)
         user.save(update_fields=["password"])
         sessions_revoke_all(user_id=user.pk, reason="password_reset")
+        publish(PasswordChanged(user_id=user.pk, via="reset"))
 
 
 # --- profile -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from django.core import mail
 from django.db import transaction
+from rest_framework.test import APIClient
 
 from bazaar_platform.events import publish
 from bazaar_platform.events.consumer import Outcome, apply
@@ -18,7 +19,7 @@ from contexts.auth import facade as auth
 from contexts.notifications.handlers import REACTIONS
 from contexts.notifications.models import Category, Delivery, InboxItem, Notification
 from contexts.notifications.services import preferences_update
-from contexts.notifications.tests.conftest import make_user, new_email
+from contexts.notifications.tests.conftest import PASSWORD, login, make_user, new_email
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -132,3 +133,55 @@ def test_a_redelivered_event_notifies_once(django_capture_on_commit_callbacks):
     assert apply(handler, row.message) is Outcome.DUPLICATE
     assert Notification.objects.filter(kind="vendor_role_granted").count() == 1
     assert Delivery.objects.filter(kind="vendor_role_granted").count() == 2
+
+
+def _login_from(email: str, user_agent: str) -> None:
+    response = APIClient().post(
+        "/api/v1/auth/login",
+        {"email": email, "password": PASSWORD},
+        format="json",
+        HTTP_USER_AGENT=user_agent,
+        REMOTE_ADDR="203.0.113.7",
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_a_login_from_a_new_device_is_a_security_notice_a_known_one_is_not(
+    django_capture_on_commit_callbacks,
+):
+    email = new_email()
+    user_id = make_user(email=email)
+    # Security notices ignore preferences, even a user who switched account mail off.
+    preferences_update(user_id=user_id, channels={"account": {"email": False, "in_app": False}})
+    with django_capture_on_commit_callbacks(execute=True):
+        _login_from(email, "Firefox/140.0 (first device)")  # the first log-in: nothing to compare
+        _login_from(email, "Firefox/140.0 (first device)")  # known device
+    assert _kinds(user_id) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        _login_from(email, "Safari/19 <b>iPhone</b>")
+    notice = Notification.objects.get(recipient_user_id=user_id, kind="new_device_login")
+    assert notice.category == Category.SECURITY
+    assert "Safari/19 &lt;b&gt;iPhone&lt;/b&gt;" in notice.in_app_html
+    assert "203.0.113.7" in notice.email_text
+    assert sorted(d.channel for d in notice.deliveries.all()) == ["email", "in_app"]
+    with django_capture_on_commit_callbacks(execute=True):
+        _login_from(email, "Safari/19 <b>iPhone</b>")  # now known
+    assert _kinds(user_id) == ["new_device_login"]
+
+
+def test_a_password_change_is_a_security_notice(django_capture_on_commit_callbacks):
+    email = new_email()
+    user_id = make_user(email=email)
+    with django_capture_on_commit_callbacks(execute=True):
+        client = APIClient()
+        tokens = login(email)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+        response = client.post(
+            "/api/v1/auth/password/change",
+            {"current_password": PASSWORD, "new_password": "another-long-passphrase-77"},
+            format="json",
+        )
+        assert response.status_code in (200, 204), response.content
+    notice = Notification.objects.get(recipient_user_id=user_id, kind="password_changed")
+    assert notice.category == Category.SECURITY
+    assert notice.subject == "Your Bazaar password was changed"

@@ -38,6 +38,8 @@ SAMPLE = {
     "amount": Money(1250, "EUR"),
     "fully_refunded": True,
     "product": "Acme Phone X",
+    "device": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+    "ip": "203.0.113.7",
 }
 
 
