@@ -26,7 +26,6 @@ Nothing here imports a context: the auth context feeds it through its event hand
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -36,6 +35,7 @@ import redis
 import structlog
 
 from bazaar_platform.tokens.conf import token_settings
+from bazaar_platform.tokens.listener import PubSubListener
 
 log = structlog.get_logger("bazaar.tokens.revocation")
 
@@ -47,9 +47,9 @@ class DenyList:
     def __init__(self) -> None:
         self._memory: dict[str, float] = {}  # jti -> epoch seconds after which it is moot
         self._lock = threading.Lock()
-        self._listening = threading.Event()
-        self._listener: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._listener = PubSubListener(
+            name="bazaar-token-denylist", on_message=self._on_message, on_subscribed=self._resync
+        )
         self._redis: redis.Redis | None = None
         self._next_prune = 0.0
         self.redis_checks = 0  # checks answered by Redis because the listener was down (tests)
@@ -89,9 +89,9 @@ class DenyList:
     # --- reads ------------------------------------------------------------------
     def is_denied(self, jti: str) -> bool:
         conf = token_settings()
-        if conf.redis_url and not self._listening.is_set():
+        if conf.redis_url and not self._listener.listening:
             self._ensure_listener()
-            if not self._listening.is_set():
+            if not self._listener.listening:
                 return self._ask_redis(jti)
         until = self._memory.get(jti)
         return until is not None and until > time.time()
@@ -112,7 +112,7 @@ class DenyList:
 
     @property
     def listening(self) -> bool:
-        return self._listening.is_set()
+        return self._listener.listening
 
     # --- the listener -------------------------------------------------------------
     def _client(self) -> redis.Redis:
@@ -122,58 +122,19 @@ class DenyList:
 
     def _ensure_listener(self) -> None:
         conf = token_settings()
-        if not conf.redis_url or (self._listener is not None and self._listener.is_alive()):
-            return
-        with self._lock:
-            if self._listener is not None and self._listener.is_alive():
-                return
-            self._stop.clear()
-            self._listener = threading.Thread(
-                target=self._listen,
-                args=(conf.redis_url, conf.denylist_channel, conf.denylist_key),
-                name="bazaar-token-denylist",
-                daemon=True,
-            )
-            self._listener.start()
-        self._listening.wait(timeout=2.0)
+        if conf.redis_url:
+            self._listener.ensure_started(url=conf.redis_url, channel=conf.denylist_channel)
 
-    def _resync(self, client: redis.Redis, key: str) -> None:
+    def _resync(self, client: redis.Redis) -> None:
+        # Runs once subscribed (first subscribe, then read): nothing announced from now
+        # on is missed, and everything announced before is in the set.
         now = time.time()
+        key = token_settings().denylist_key
         entries: list[Any] = list(client.zrangebyscore(key, now, "+inf", withscores=True))
         for entry in entries:
             member, score = entry[0], entry[1]
             jti = member.decode() if isinstance(member, bytes) else str(member)
             self._remember(jti, float(score))
-
-    def _listen(self, url: str, channel: str, key: str) -> None:
-        backoff = 0.1
-        while not self._stop.is_set():
-            pubsub = None
-            try:
-                client = redis.Redis.from_url(url, socket_timeout=None, health_check_interval=30)
-                pubsub = client.pubsub(ignore_subscribe_messages=False)
-                pubsub.subscribe(channel)
-                while not self._stop.is_set():
-                    message = pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
-                    if message["type"] == "subscribe":
-                        # Subscribed first, then read: nothing announced from now on is
-                        # missed, and everything announced before is in the set.
-                        self._resync(client, key)
-                        self._listening.set()
-                        backoff = 0.1
-                    elif message["type"] == "message":
-                        self._on_message(message["data"])
-            except Exception:
-                log.warning("denylist_listener_disconnected", exc_info=True)
-            finally:
-                self._listening.clear()
-                if pubsub is not None:
-                    with contextlib.suppress(Exception):
-                        pubsub.close()
-            self._stop.wait(backoff)
-            backoff = min(backoff * 2, 5.0)
 
     def _on_message(self, data: bytes | str) -> None:
         text = data.decode() if isinstance(data, bytes) else str(data)
@@ -184,11 +145,7 @@ class DenyList:
             log.warning("denylist_message_unreadable", data=text[:80])
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._listener is not None:
-            self._listener.join(timeout=3)
-        self._listener = None
-        self._listening.clear()
+        self._listener.stop()
 
     def clear(self) -> None:
         with self._lock:
@@ -198,9 +155,7 @@ class DenyList:
         """A forked child inherits memory but not the listener thread: start clean."""
         self._memory = {}
         self._lock = threading.Lock()
-        self._listening = threading.Event()
-        self._listener = None
-        self._stop = threading.Event()
+        self._listener.reset_after_fork()
         self._redis = None
         self._next_prune = 0.0
 

@@ -15,7 +15,7 @@ thread on that channel that drops the id from its memory. So one event delivery
 reaches every cache:
 
 * a process keeps answers in memory only while its listener is subscribed
-  (``_listening``); whenever the subscription is (re)established, memory is
+  (``PubSubListener.listening``); whenever the subscription is (re)established, memory is
   emptied, because messages sent while disconnected are lost;
 * the tombstone stops a load that started before the change from writing a stale
   answer back into Redis afterwards (writes use ``add``, which a tombstone blocks);
@@ -30,7 +30,6 @@ invalidation is local and memory caching is always on.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -45,6 +44,7 @@ from django.core.cache import caches
 from django.utils.module_loading import import_string
 
 from bazaar_platform.tokens.conf import token_settings
+from bazaar_platform.tokens.listener import PubSubListener
 from bazaar_platform.tokens.principal import ROLE_CUSTOMER, ROLE_VENDOR
 
 log = structlog.get_logger("bazaar.tokens.status")
@@ -131,11 +131,17 @@ class StatusCache:
         self._memory: dict[UUID, tuple[float, float, AccountStatus]] = {}  # fresh_until, stored_at
         self._generation: dict[UUID, int] = {}
         self._lock = threading.Lock()
-        self._listening = threading.Event()
-        self._listener: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._listener = self._new_listener()
         self._redis: redis.Redis | None = None
         self.loads = 0  # how many times the loader ran (tests, the benchmark)
+
+    def _new_listener(self) -> PubSubListener:
+        return PubSubListener(
+            name="bazaar-status-invalidations",
+            on_message=self._on_message,
+            on_subscribed=self._on_subscribed,
+            on_disconnected=lambda: self.forget_locally(None),
+        )
 
     # --- reads ----------------------------------------------------------------
     def get(self, user_id: UUID) -> AccountStatus:
@@ -188,7 +194,7 @@ class StatusCache:
 
     def _remember(self, user_id: UUID, status: AccountStatus, generation: int) -> None:
         conf = token_settings()
-        if conf.redis_url and not self._listening.is_set():
+        if conf.redis_url and not self._listener.listening:
             return  # we could miss an invalidation: do not keep answers in memory
         with self._lock:
             if self._generation.get(user_id, 0) != generation:
@@ -228,49 +234,11 @@ class StatusCache:
 
     def _ensure_listener(self) -> None:
         conf = token_settings()
-        if not conf.redis_url or (self._listener is not None and self._listener.is_alive()):
-            return
-        with self._lock:
-            if self._listener is not None and self._listener.is_alive():
-                return
-            self._stop.clear()
-            self._listener = threading.Thread(
-                target=self._listen,
-                args=(conf.redis_url, conf.status_channel),
-                name="bazaar-status-invalidations",
-                daemon=True,
-            )
-            self._listener.start()
-        self._listening.wait(timeout=2.0)
+        if conf.redis_url:
+            self._listener.ensure_started(url=conf.redis_url, channel=conf.status_channel)
 
-    def _listen(self, url: str, channel: str) -> None:
-        backoff = 0.1
-        while not self._stop.is_set():
-            pubsub = None
-            try:
-                client = redis.Redis.from_url(url, socket_timeout=None, health_check_interval=30)
-                pubsub = client.pubsub(ignore_subscribe_messages=False)
-                pubsub.subscribe(channel)
-                while not self._stop.is_set():
-                    message = pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
-                    if message["type"] == "subscribe":
-                        self.forget_locally(None)  # whatever we missed before is gone
-                        self._listening.set()
-                        backoff = 0.1
-                    elif message["type"] == "message":
-                        self._on_message(message["data"])
-            except Exception:
-                log.warning("status_listener_disconnected", exc_info=True)
-            finally:
-                self._listening.clear()
-                self.forget_locally(None)
-                if pubsub is not None:
-                    with contextlib.suppress(Exception):
-                        pubsub.close()
-            self._stop.wait(backoff)
-            backoff = min(backoff * 2, 5.0)
+    def _on_subscribed(self, client: redis.Redis) -> None:
+        self.forget_locally(None)  # whatever we missed before is gone
 
     def _on_message(self, data: bytes | str) -> None:
         text = data.decode() if isinstance(data, bytes) else str(data)
@@ -283,11 +251,7 @@ class StatusCache:
             log.warning("status_invalidation_unreadable", data=text[:80])
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._listener is not None:
-            self._listener.join(timeout=3)
-        self._listener = None
-        self._listening.clear()
+        self._listener.stop()
         self.forget_locally(None)
 
     def reset_after_fork(self) -> None:
@@ -295,9 +259,7 @@ class StatusCache:
         self._memory = {}
         self._generation = {}
         self._lock = threading.Lock()
-        self._listening = threading.Event()
-        self._listener = None
-        self._stop = threading.Event()
+        self._listener.reset_after_fork()
         self._redis = None
 
 
