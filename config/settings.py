@@ -546,6 +546,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "VendorMemberRoleEnum": "contexts.vendors.models.MemberRole",
         "VendorStaffRoleEnum": [("manager", "Manager"), ("staff", "Staff")],
+        "ListingStatusEnum": "contexts.vendors.models.ListingStatus",
+        "ListingConditionEnum": "contexts.vendors.models.ListingCondition",
         "SubscriptionChargeKindEnum": "contexts.subscriptions.models.ChargeKind",
         # the catalogue's attribute kinds share the field name "kind": name both
         "AttributeKindEnum": "contexts.catalog.models.Attribute.Kind",
