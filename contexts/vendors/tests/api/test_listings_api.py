@@ -136,7 +136,7 @@ def test_csv_import_applies_every_row(api, vendor):
     store_id, headers = vendor
     a = support.data(_create(api, headers, store_id, initial_stock=5, sku="A-1"))
     b = support.data(_create(api, headers, store_id, initial_stock=5))
-    c = support.data(_create(api, headers, store_id, initial_stock=5, sku="C-1"))
+    support.data(_create(api, headers, store_id, initial_stock=5, sku="C-1"))
     response = _import(
         api,
         headers,
