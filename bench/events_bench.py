@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -306,6 +307,37 @@ def measure_mode(
     result.p50_ms = percentile(latencies, 50)
     result.p99_ms = percentile(latencies, 99)
     result.max_ms = max(latencies)
+    result.load = os.getloadavg()[0]
+    show(result)
+    return result
+
+
+def measure_backlog(
+    name: str,
+    run: PlatformRun,
+    args: argparse.Namespace,
+    start_relay: Callable[[], Process],
+    overrides: dict[str, Any],
+) -> Result:
+    """The delivery pipeline alone (relay -> broker -> consumer -> handler): events
+    committed while no relay runs, then drained by a fresh ``relay_outbox``; the rate
+    is the handler's, first to last handled event, so neither the publishers' own
+    commits nor the relay's start-up are in it."""
+    result = Result(name)
+    with override_settings(**overrides):
+        backlog = f"bl-{uuid.uuid4().hex[:6]}"
+        per = args.events // run.publishers
+        commits = run._processes(
+            [(backlog, i, per, None, 0.0, 0.0, run.per_publisher) for i in range(run.publishers)]
+        )
+        relay = start_relay()
+        try:
+            handled = run._wait_all(backlog, commits, result.notes)
+        finally:
+            relay.stop()
+    times = sorted(handled.values())
+    result.throughput = (len(times) - 1) / max(1e-6, times[-1] - times[0])
+    result.events = len(commits)
     result.load = os.getloadavg()[0]
     show(result)
     return result
@@ -685,6 +717,22 @@ def run_round(
                 results.append(
                     measure_mode(name, run, args, {**broker_env, "EVENT_RELAY_INLINE": not relay})
                 )
+                if relay:
+                    processes[1].stop()
+                    results.append(
+                        measure_backlog(
+                            f"{label} (backlog drained by relay_outbox)",
+                            run,
+                            args,
+                            partial(
+                                Process,
+                                f"relay-backlog-{mode}",
+                                [sys.executable, "manage.py", "relay_outbox"],
+                                subprocess_env(database, relay_env),
+                            ),
+                            {**broker_env, "EVENT_RELAY_INLINE": False},
+                        )
+                    )
             finally:
                 for process in processes:
                     process.stop()

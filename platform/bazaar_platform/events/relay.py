@@ -105,16 +105,18 @@ def _record(delivered: list[OutboxMessage], failed: dict[int, str], using: str) 
 
 
 def _relax_commit_sql(using: str) -> str:
-    """``SET LOCAL synchronous_commit = off`` when all this transaction writes is the
-    relay's own bookkeeping (``dispatched_at``), else nothing.
+    """``SET LOCAL synchronous_commit = off`` for a relay transaction (PostgreSQL).
 
-    Losing that write in a database crash only makes the row pending again: it is
-    sent a second time, in order, and the inbox absorbs the duplicate. That saves
-    an fsync per delivery (the fast path's second commit per event). Not so with
-    the in-process dispatcher, whose transaction also holds the handlers' effects
-    (and the events they publish): those keep the synchronous commit.
+    The event itself is already durable (the publisher's commit is synchronous);
+    this transaction records that it went out (``dispatched_at``) and, with the
+    in-process dispatcher, the handlers' effects and inbox rows. A database crash
+    can lose only the last such transactions (the WAL is replayed in order, and any
+    later synchronous commit flushes them too): their rows are pending again and are
+    delivered again, in order; whatever reached a broker meanwhile is a duplicate
+    the inbox absorbs. So waiting for the flush buys nothing but one fsync per
+    delivery: the fast path's second commit per event.
     """
-    if connections[using].vendor != "postgresql" or get_dispatcher().name == "inprocess":
+    if connections[using].vendor != "postgresql":
         return ""
     return "SET LOCAL synchronous_commit = off"
 
