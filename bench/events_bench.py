@@ -208,6 +208,7 @@ class PlatformRun:
     def __init__(self, publishers: int, aggregates: int) -> None:
         self.publishers = publishers
         self.per_publisher = max(1, aggregates // publishers)
+        self.stall_seconds = 60.0
 
     def _processes(self, jobs: list[Job]) -> dict[str, float]:
         from multiprocessing import get_context
@@ -246,7 +247,7 @@ class PlatformRun:
         wait_until(lambda: self._count(run) >= per * self.publishers, 120, "warm-up events")
 
     def _wait_all(self, run: str, commits: dict[str, float], notes: list[str]) -> dict[str, float]:
-        """Wait until every committed event was handled (or 120 s without progress);
+        """Wait until every committed event was handled (or ``stall_seconds`` without progress);
         missing events are reported with their outbox state, not hidden."""
         last, stalled_since = -1, time.monotonic()
         while True:
@@ -255,7 +256,7 @@ class PlatformRun:
                 return self._handled(run)
             if count != last:
                 last, stalled_since = count, time.monotonic()
-            elif time.monotonic() - stalled_since > 120:
+            elif time.monotonic() - stalled_since > self.stall_seconds:
                 break
             time.sleep(0.05)
         handled = self._handled(run)
@@ -633,6 +634,7 @@ def run_all(args: argparse.Namespace) -> list[Result]:
     """Every mode and raw client, ``--repeat`` times, all against one Tansu."""
     results: list[Result] = []
     run = PlatformRun(args.publishers, args.aggregates)
+    run.stall_seconds = args.stall_seconds
     database = connection.settings_dict["NAME"]
     with connection.cursor() as cursor:
         cursor.execute(TABLE_SQL)
@@ -916,6 +918,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
     parser.add_argument("--publishers", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=1, help="rounds of every mode")
+    parser.add_argument(
+        "--stall-seconds",
+        type=float,
+        default=60.0,
+        help="give up on events that have not reached the handler after this long without "
+        "progress (they are reported as missing)",
+    )
     parser.add_argument(
         "--aggregates",
         type=int,
