@@ -539,12 +539,11 @@ def raw_kafka(args: argparse.Namespace, bootstrap: str) -> tuple[Result, Result]
     # Warm the group join (which takes seconds on Tansu) out of the measurement: the
     # throughput run measures from the first send, so it includes the join; run a tiny
     # warm-up topic first to make the client and broker hot.
-    run(f"bench-{RUN}.rawwarm", 100, None, True)
-    tp_each, _, _ = run(f"bench-{RUN}.raw1", args.events, None, True)
-    tp_batched, _, _ = run(f"bench-{RUN}.raw2", args.events * 5, None, False)
-    _, latencies, achieved = run(
-        f"bench-{RUN}.raw3", int(args.rate * args.seconds), args.rate, True
-    )
+    prefix = f"bench-{RUN}-{uuid.uuid4().hex[:4]}"  # a round of its own: fresh topics
+    run(f"{prefix}.rawwarm", 100, None, True)
+    tp_each, _, _ = run(f"{prefix}.raw1", args.events, None, True)
+    tp_batched, _, _ = run(f"{prefix}.raw2", args.events * 5, None, False)
+    _, latencies, achieved = run(f"{prefix}.raw3", int(args.rate * args.seconds), args.rate, True)
     each = Result("raw confluent-kafka (wait per delivery)", throughput=tp_each, events=args.events)
     each.p50_ms, each.p99_ms = percentile(latencies, 50), percentile(latencies, 99)
     each.max_ms, each.achieved_rate = max(latencies), achieved
