@@ -794,7 +794,7 @@ def ratios(result: Result, same_round: list[Result]) -> dict[str, float]:
 
 def target_text(r: Result, args: argparse.Namespace) -> str:
     limit = TARGET_P99_INPROCESS_MS if r.name == "in-process" else TARGET_P99_BROKER_MS
-    if r.name.startswith("raw"):
+    if r.name.startswith("raw") or not r.p99_ms:  # raw clients, backlog drains: no latency run
         return "-"
     if r.achieved_rate < 0.95 * args.rate:
         return (
