@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,8 @@ class Result:
     achieved_rate: float = 0.0
     events: int = 0
     notes: list[str] = field(default_factory=list)
+    load: float = 0.0  # the machine's 1-minute load average when this figure was taken
+    round: int = 1
 
 
 # --- the platform modes --------------------------------------------------------------
@@ -173,12 +176,16 @@ def _publish_one(stream_id: uuid.UUID, run: str, seq: int, commits: dict[str, fl
         publish(event)
 
 
-def _publisher_process(job: tuple[str, int, int, float | None, float, float]) -> dict[str, float]:
+Job = tuple[str, int, int, float | None, float, float, int]
+
+
+def _publisher_process(job: Job) -> dict[str, float]:
     """One publishing process (a web worker, say): ``count`` events, as fast as it
-    goes (one aggregate, ordered) or paced at ``rate`` from ``start`` (wall clock)."""
-    run, _index, count, rate, start, offset = job
+    goes (round-robin over ``aggregates`` aggregates, each one's events in order) or
+    paced at ``rate`` from ``start`` (wall clock), each event of its own aggregate."""
+    run, _index, count, rate, start, offset, aggregates = job
     commits: dict[str, float] = {}
-    stream = uuid.uuid4()
+    streams = [uuid.uuid4() for _ in range(max(1, aggregates))]
     try:
         for seq in range(count):
             if rate:
@@ -187,7 +194,7 @@ def _publisher_process(job: tuple[str, int, int, float | None, float, float]) ->
                     time.sleep(delay)
                 _publish_one(uuid.uuid4(), run, seq, commits)
             else:
-                _publish_one(stream, run, seq, commits)
+                _publish_one(streams[seq % len(streams)], run, seq, commits)
     finally:
         connections.close_all()
     return commits
@@ -198,12 +205,12 @@ class PlatformRun:
     its own transaction, and reads back when the handler ran (a row per event in
     ``bench_ticks``)."""
 
-    def __init__(self, publishers: int) -> None:
+    def __init__(self, publishers: int, aggregates: int) -> None:
         self.publishers = publishers
+        self.per_publisher = max(1, aggregates // publishers)
+        self.stall_seconds = 60.0
 
-    def _processes(
-        self, jobs: list[tuple[str, int, int, float | None, float, float]]
-    ) -> dict[str, float]:
+    def _processes(self, jobs: list[Job]) -> dict[str, float]:
         from multiprocessing import get_context
 
         from bazaar_platform.events.brokers import reset_broker
@@ -234,11 +241,13 @@ class PlatformRun:
     def warm_up(self, events: int = 100) -> None:
         run = f"warm-{uuid.uuid4().hex[:6]}"
         per = events // self.publishers
-        self._processes([(run, i, per, None, 0.0, 0.0) for i in range(self.publishers)])
+        self._processes(
+            [(run, i, per, None, 0.0, 0.0, self.per_publisher) for i in range(self.publishers)]
+        )
         wait_until(lambda: self._count(run) >= per * self.publishers, 120, "warm-up events")
 
     def _wait_all(self, run: str, commits: dict[str, float], notes: list[str]) -> dict[str, float]:
-        """Wait until every committed event was handled (or 120 s without progress);
+        """Wait until every committed event was handled (or ``stall_seconds`` without progress);
         missing events are reported with their outbox state, not hidden."""
         last, stalled_since = -1, time.monotonic()
         while True:
@@ -247,7 +256,7 @@ class PlatformRun:
                 return self._handled(run)
             if count != last:
                 last, stalled_since = count, time.monotonic()
-            elif time.monotonic() - stalled_since > 120:
+            elif time.monotonic() - stalled_since > self.stall_seconds:
                 break
             time.sleep(0.05)
         handled = self._handled(run)
@@ -267,7 +276,9 @@ class PlatformRun:
     def throughput(self, events: int, notes: list[str]) -> tuple[float, int]:
         run = f"tp-{uuid.uuid4().hex[:6]}"
         per = events // self.publishers
-        commits = self._processes([(run, i, per, None, 0.0, 0.0) for i in range(self.publishers)])
+        commits = self._processes(
+            [(run, i, per, None, 0.0, 0.0, self.per_publisher) for i in range(self.publishers)]
+        )
         handled = self._wait_all(run, commits, notes)
         elapsed = max(handled.values()) - min(commits.values())
         return len(handled) / elapsed, len(commits)
@@ -278,7 +289,7 @@ class PlatformRun:
         count = int(rate * seconds / self.publishers)
         start = time.time() + 1.0  # after the fork
         commits = self._processes(
-            [(run, i, count, per_rate, start, i / rate) for i in range(self.publishers)]
+            [(run, i, count, per_rate, start, i / rate, 1) for i in range(self.publishers)]
         )
         finished = max(commits.values())
         handled = self._wait_all(run, commits, notes)
@@ -297,6 +308,38 @@ def measure_mode(
     result.p50_ms = percentile(latencies, 50)
     result.p99_ms = percentile(latencies, 99)
     result.max_ms = max(latencies)
+    result.load = os.getloadavg()[0]
+    show(result)
+    return result
+
+
+def measure_backlog(
+    name: str,
+    run: PlatformRun,
+    args: argparse.Namespace,
+    start_relay: Callable[[], Process],
+    overrides: dict[str, Any],
+) -> Result:
+    """The delivery pipeline alone (relay -> broker -> consumer -> handler): events
+    committed while no relay runs, then drained by a fresh ``relay_outbox``; the rate
+    is the handler's, first to last handled event, so neither the publishers' own
+    commits nor the relay's start-up are in it."""
+    result = Result(name)
+    with override_settings(**overrides):
+        backlog = f"bl-{uuid.uuid4().hex[:6]}"
+        per = args.events // run.publishers
+        commits = run._processes(
+            [(backlog, i, per, None, 0.0, 0.0, run.per_publisher) for i in range(run.publishers)]
+        )
+        relay = start_relay()
+        try:
+            handled = run._wait_all(backlog, commits, result.notes)
+        finally:
+            relay.stop()
+    times = sorted(handled.values())
+    result.throughput = (len(times) - 1) / max(1e-6, times[-1] - times[0])
+    result.events = len(commits)
+    result.load = os.getloadavg()[0]
     show(result)
     return result
 
@@ -305,6 +348,7 @@ def show(result: Result) -> None:
     print(
         f"  {result.name}: {result.throughput:,.0f} ev/s; at {result.achieved_rate:.0f} ev/s "
         f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, max {result.max_ms:.1f} ms"
+        + f" (load {result.load:.1f})"
         + "".join(f"; NOTE: {note}" for note in result.notes),
         flush=True,
     )
@@ -397,6 +441,7 @@ def raw_kombu(args: argparse.Namespace) -> tuple[Result, Result]:
     )
     tp_result.p50_ms, tp_result.p99_ms = percentile(latencies, 50), percentile(latencies, 99)
     tp_result.max_ms, tp_result.achieved_rate = max(latencies), achieved
+    tp_result.load = os.getloadavg()[0]
     return tp_result, tp_result
 
 
@@ -494,17 +539,20 @@ def raw_kafka(args: argparse.Namespace, bootstrap: str) -> tuple[Result, Result]
     # Warm the group join (which takes seconds on Tansu) out of the measurement: the
     # throughput run measures from the first send, so it includes the join; run a tiny
     # warm-up topic first to make the client and broker hot.
-    run(f"bench-{RUN}.rawwarm", 100, None, True)
-    tp_each, _, _ = run(f"bench-{RUN}.raw1", args.events, None, True)
-    tp_batched, _, _ = run(f"bench-{RUN}.raw2", args.events * 5, None, False)
-    _, latencies, achieved = run(
-        f"bench-{RUN}.raw3", int(args.rate * args.seconds), args.rate, True
-    )
+    prefix = f"bench-{RUN}-{uuid.uuid4().hex[:4]}"  # a round of its own: fresh topics
+    run(f"{prefix}.rawwarm", 100, None, True)
+    tp_each, _, _ = run(f"{prefix}.raw1", args.events, None, True)
+    tp_batched, _, _ = run(f"{prefix}.raw2", args.events * 5, None, False)
+    _, latencies, achieved = run(f"{prefix}.raw3", int(args.rate * args.seconds), args.rate, True)
     each = Result("raw confluent-kafka (wait per delivery)", throughput=tp_each, events=args.events)
     each.p50_ms, each.p99_ms = percentile(latencies, 50), percentile(latencies, 99)
     each.max_ms, each.achieved_rate = max(latencies), achieved
+    each.load = os.getloadavg()[0]
     batched = Result(
-        "raw confluent-kafka (unthrottled, batched)", throughput=tp_batched, events=args.events * 5
+        "raw confluent-kafka (unthrottled, batched)",
+        throughput=tp_batched,
+        events=args.events * 5,
+        load=os.getloadavg()[0],
     )
     return each, batched
 
@@ -582,94 +630,122 @@ def tansu(bootstrap: str | None) -> Iterator[str]:
 
 
 def run_all(args: argparse.Namespace) -> list[Result]:
+    """Every mode and raw client, ``--repeat`` times, all against one Tansu."""
     results: list[Result] = []
-    run = PlatformRun(args.publishers)
+    run = PlatformRun(args.publishers, args.aggregates)
+    run.stall_seconds = args.stall_seconds
     database = connection.settings_dict["NAME"]
     with connection.cursor() as cursor:
         cursor.execute(TABLE_SQL)
     with tansu(args.kafka) as bootstrap:
-        modes = args.modes
-        if "inprocess" in modes:
-            print("in-process ...", flush=True)
-            results.append(measure_mode("in-process", run, args, {"EVENT_DISPATCH": "inprocess"}))
-        for mode, name, url in (
-            ("celery-rabbitmq", "Celery / RabbitMQ", RABBITMQ_URL),
-            ("celery-kafka", "Celery / Kafka", f"confluentkafka://{bootstrap}"),
-        ):
+        for round_no in range(1, args.repeat + 1):
+            print(f"round {round_no} of {args.repeat} ...", flush=True)
+            for result in run_round(args, run, database, bootstrap):
+                result.round = round_no
+                results.append(result)
+    cleanup_rabbit()
+    return results
+
+
+def run_round(
+    args: argparse.Namespace, run: PlatformRun, database: str, bootstrap: str
+) -> list[Result]:
+    results: list[Result] = []
+    modes = args.modes
+    if "inprocess" in modes:
+        print("in-process ...", flush=True)
+        results.append(measure_mode("in-process", run, args, {"EVENT_DISPATCH": "inprocess"}))
+    for mode, name, url in (
+        ("celery-rabbitmq", "Celery / RabbitMQ", RABBITMQ_URL),
+        ("celery-kafka", "Celery / Kafka", f"confluentkafka://{bootstrap}"),
+    ):
+        if mode not in modes:
+            continue
+        print(f"{name} ...", flush=True)
+        celery_env = {"EVENT_DISPATCH": "celery", "CELERY_BROKER_URL": url}
+        extra = ("--without-heartbeat",) if mode == "celery-kafka" else ()
+        processes = [
+            celery_worker(subprocess_env(database, celery_env), mode, *extra),
+            # The safety net production runs: it sweeps what the fast path could not send.
+            Process(
+                f"relay-{mode}",
+                [sys.executable, "manage.py", "relay_outbox"],
+                subprocess_env(database, celery_env),
+            ),
+        ]
+        try:
+            processes[0].wait_for(" ready.")
+            processes[1].wait_for("relay_outbox:")
+            results.append(measure_mode(name, run, args, celery_env))
+        finally:
+            for process in processes:
+                process.stop()
+    for kind, url, label in (
+        ("rabbitmq", RABBITMQ_URL, "native RabbitMQ"),
+        ("kafka", bootstrap, "native Kafka"),
+    ):
+        for relay in (False, True):
+            mode = f"{kind}-relay" if relay else kind
             if mode not in modes:
                 continue
+            name = f"{label} (relay_outbox process)" if relay else label
             print(f"{name} ...", flush=True)
-            celery_env = {"EVENT_DISPATCH": "celery", "CELERY_BROKER_URL": url}
-            extra = ("--without-heartbeat",) if mode == "celery-kafka" else ()
+            broker_env = {
+                "EVENT_DISPATCH": "broker",
+                "EVENT_BROKER": kind,
+                "EVENT_BROKER_URL": url,
+            }
             processes = [
-                celery_worker(subprocess_env(database, celery_env), mode, *extra),
-                # The safety net production runs: it sweeps what the fast path could not send.
+                Process(
+                    f"consume-{mode}",
+                    [sys.executable, "manage.py", "consume_events", "--context", CONTEXT],
+                    subprocess_env(database, broker_env),
+                )
+            ]
+            # A relay process in both variants: with the fast path on it sweeps only
+            # what the fast path could not send; with it off, it sends everything.
+            relay_env = {**broker_env, "EVENT_RELAY_INLINE": "false" if relay else "true"}
+            processes.append(
                 Process(
                     f"relay-{mode}",
                     [sys.executable, "manage.py", "relay_outbox"],
-                    subprocess_env(database, celery_env),
-                ),
-            ]
+                    subprocess_env(database, relay_env),
+                )
+            )
             try:
-                processes[0].wait_for(" ready.")
+                processes[0].wait_for("consume_events: context")
                 processes[1].wait_for("relay_outbox:")
-                results.append(measure_mode(name, run, args, celery_env))
+                results.append(
+                    measure_mode(name, run, args, {**broker_env, "EVENT_RELAY_INLINE": not relay})
+                )
+                if relay:
+                    processes[1].stop()
+                    results.append(
+                        measure_backlog(
+                            f"{label} (backlog drained by relay_outbox)",
+                            run,
+                            args,
+                            partial(
+                                Process,
+                                f"relay-backlog-{mode}",
+                                [sys.executable, "manage.py", "relay_outbox"],
+                                subprocess_env(database, relay_env),
+                            ),
+                            {**broker_env, "EVENT_RELAY_INLINE": False},
+                        )
+                    )
             finally:
                 for process in processes:
                     process.stop()
-        for kind, url, label in (
-            ("rabbitmq", RABBITMQ_URL, "native RabbitMQ"),
-            ("kafka", bootstrap, "native Kafka"),
-        ):
-            for relay in (False, True):
-                mode = f"{kind}-relay" if relay else kind
-                if mode not in modes:
-                    continue
-                name = f"{label} (relay_outbox process)" if relay else label
-                print(f"{name} ...", flush=True)
-                broker_env = {
-                    "EVENT_DISPATCH": "broker",
-                    "EVENT_BROKER": kind,
-                    "EVENT_BROKER_URL": url,
-                }
-                processes = [
-                    Process(
-                        f"consume-{mode}",
-                        [sys.executable, "manage.py", "consume_events", "--context", CONTEXT],
-                        subprocess_env(database, broker_env),
-                    )
-                ]
-                # A relay process in both variants: with the fast path on it sweeps only
-                # what the fast path could not send; with it off, it sends everything.
-                relay_env = {**broker_env, "EVENT_RELAY_INLINE": "false" if relay else "true"}
-                processes.append(
-                    Process(
-                        f"relay-{mode}",
-                        [sys.executable, "manage.py", "relay_outbox"],
-                        subprocess_env(database, relay_env),
-                    )
-                )
-                try:
-                    processes[0].wait_for("consume_events: context")
-                    processes[1].wait_for("relay_outbox:")
-                    results.append(
-                        measure_mode(
-                            name, run, args, {**broker_env, "EVENT_RELAY_INLINE": not relay}
-                        )
-                    )
-                finally:
-                    for process in processes:
-                        process.stop()
-        if "rabbitmq" in modes or "celery-rabbitmq" in modes:
-            print("raw kombu ...", flush=True)
-            results.append(raw_kombu(args)[0])
-            show(results[-1])
-        if "kafka" in modes or "celery-kafka" in modes:
-            print("raw confluent-kafka ...", flush=True)
-            results.extend(raw_kafka(args, bootstrap))
-            show(results[-2])
-            show(results[-1])
-    cleanup_rabbit()
+    if "rabbitmq" in modes or "celery-rabbitmq" in modes:
+        print("raw kombu ...", flush=True)
+        results.append(raw_kombu(args)[0])
+        show(results[-1])
+    if "kafka" in modes or "celery-kafka" in modes:
+        print("raw confluent-kafka ...", flush=True)
+        results.extend(raw_kafka(args, bootstrap))
+        show(results[-2])
+        show(results[-1])
     return results
 
 
@@ -692,21 +768,106 @@ def cleanup_rabbit() -> None:
 
 
 # --- report --------------------------------------------------------------------------
-def report(results: list[Result], args: argparse.Namespace, command: str) -> str:
-    by_name = {r.name: r for r in results}
-    raw_rabbit = by_name.get("raw kombu (confirm per message, manual ack)")
-    raw_kafka_each = by_name.get("raw confluent-kafka (wait per delivery)")
-    raw_kafka_batched = by_name.get("raw confluent-kafka (unthrottled, batched)")
+RAW_RABBIT = "raw kombu (confirm per message, manual ack)"
+RAW_KAFKA_EACH = "raw confluent-kafka (wait per delivery)"
+RAW_KAFKA_BATCHED = "raw confluent-kafka (unthrottled, batched)"
 
-    def raw_for(name: str) -> list[Result]:
-        if "RabbitMQ" in name:
-            return [r for r in (raw_rabbit,) if r]
-        if "Kafka" in name:
-            return [r for r in (raw_kafka_each, raw_kafka_batched) if r]
+
+def raws_for(name: str, same_round: list[Result]) -> list[Result]:
+    """The raw clients a platform path is compared with, from the same round."""
+    by_name = {r.name: r for r in same_round}
+    if name.startswith("raw"):
         return []
+    wanted: tuple[str, ...] = (RAW_RABBIT,) if "RabbitMQ" in name else ()
+    if "Kafka" in name:
+        wanted = (RAW_KAFKA_EACH, RAW_KAFKA_BATCHED)
+    return [by_name[w] for w in wanted if w in by_name]
 
+
+def ratios(result: Result, same_round: list[Result]) -> dict[str, float]:
+    return {
+        raw.name: result.throughput / raw.throughput
+        for raw in raws_for(result.name, same_round)
+        if raw.throughput
+    }
+
+
+def target_text(r: Result, args: argparse.Namespace) -> str:
+    limit = TARGET_P99_INPROCESS_MS if r.name == "in-process" else TARGET_P99_BROKER_MS
+    if r.name.startswith("raw") or not r.p99_ms:  # raw clients, backlog drains: no latency run
+        return "-"
+    if r.achieved_rate < 0.95 * args.rate:
+        return (
+            f"< {limit:g} ms at {args.rate:g}/s: not measured, the publishers held only "
+            f"{r.achieved_rate:.0f}/s (p99 {'<' if r.p99_ms < limit else '>='} {limit:g} ms there)"
+        )
+    return f"< {limit:g} ms at {args.rate:g}/s: {'met' if r.p99_ms < limit else 'NOT met'}"
+
+
+def _short(raw_name: str) -> str:
+    return raw_name.split("(")[1].rstrip(")")
+
+
+def median_table(results: list[Result], args: argparse.Namespace) -> list[str]:
+    from statistics import median
+
+    rounds = sorted({r.round for r in results})
+    names = list(dict.fromkeys(r.name for r in results))
     lines = [
-        "# Event platform benchmark",
+        "| path | throughput (events/s) | vs raw client (same round) | p50 (ms) | p99 (ms) "
+        "| rate held (ev/s) | load (1-min) | p99 target (median run) |",
+        "|---|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for name in names:
+        runs = [r for r in results if r.name == name]
+        per_raw: dict[str, list[float]] = {}
+        for r in runs:
+            same_round = [x for x in results if x.round == r.round]
+            for raw_name, value in ratios(r, same_round).items():
+                per_raw.setdefault(raw_name, []).append(value)
+        ratio = ", ".join(
+            f"{median(values):.2f} x {_short(raw_name)}" for raw_name, values in per_raw.items()
+        )
+        middle = sorted(runs, key=lambda r: r.p99_ms)[len(runs) // 2]
+        latency = (
+            f"{median(r.p50_ms for r in runs):.1f} | {median(r.p99_ms for r in runs):.1f} "
+            f"| {median(r.achieved_rate for r in runs):.0f}"
+            if middle.p99_ms
+            else "- | - | -"
+        )
+        loads = ", ".join(f"{r.load:.1f}" for r in runs)
+        lines.append(
+            f"| {name} | {median(r.throughput for r in runs):,.0f} | {ratio or '-'} | {latency} "
+            f"| {loads} | {target_text(middle, args)} |"
+        )
+    lines.append("")
+    lines.append(f"Medians over {len(rounds)} round(s); the load column lists each round's.")
+    return lines
+
+
+def round_table(results: list[Result], args: argparse.Namespace) -> list[str]:
+    lines = [
+        "| path | throughput (events/s) | vs raw client | p50 (ms) | p99 (ms) | max (ms) "
+        "| rate held (ev/s) | load (1-min) | p99 target |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        ratio = ", ".join(f"{v:.2f} x {_short(k)}" for k, v in ratios(r, results).items())
+        latency = (
+            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.achieved_rate:.0f}"
+            if r.p99_ms
+            else "- | - | - | -"
+        )
+        lines.append(
+            f"| {r.name} | {r.throughput:,.0f} | {ratio or '-'} | {latency} | {r.load:.1f} "
+            f"| {target_text(r, args)} |"
+        )
+    return lines
+
+
+def report(results: list[Result], args: argparse.Namespace, command: str) -> str:
+    lines = [
+        "# Event platform benchmark: one run",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
         f"(load average {LOAD_AT_START:.1f} at the start, {os.getloadavg()[0]:.1f} at the end: the "
@@ -721,7 +882,8 @@ def report(results: list[Result], args: argparse.Namespace, command: str) -> str
         f"Each mode: {args.publishers} publisher processes (like web workers), every event in its own "
         "transaction (outbox row + commit), delivered by the relay's after-commit fast path; one handler "
         "that inserts a row (inbox row + handler row + commit). *Throughput*: "
-        f"{args.events} events as fast as the publishers go, first commit to last handler run. *Latency*: "
+        f"{args.events} events as fast as the publishers go, spread over {args.aggregates} aggregates "
+        "(each aggregate's events in order), first commit to last handler run. *Latency*: "
         f"commit to handler start, publishing at {args.rate:g} events/s for {args.seconds:g} s. Celery "
         "workers: prefork, concurrency 2; native consumers: one `consume_events` process. Every broker "
         "mode also runs `manage.py relay_outbox`, as production does: with the fast path on it only "
@@ -729,37 +891,14 @@ def report(results: list[Result], args: argparse.Namespace, command: str) -> str
         "marked *relay_outbox process*: the fast path is off (`EVENT_RELAY_INLINE=false`) and the "
         "relay, woken by NOTIFY, sends every event, in batches.",
         "",
-        "| path | throughput (events/s) | vs raw client | p50 (ms) | p99 (ms) | max (ms) | rate held (ev/s) | p99 target |",
-        "|---|---:|---|---:|---:|---:|---:|---|",
+        "## Medians",
+        "",
+        *median_table(results, args),
     ]
-    for r in results:
-        raws = raw_for(r.name) if not r.name.startswith("raw") else []
-        ratio = (
-            ", ".join(
-                f"{r.throughput / raw.throughput:.2f} x {raw.name.split('(')[1].rstrip(')')}"
-                for raw in raws
-            )
-            or "-"
-        )
-        limit = TARGET_P99_INPROCESS_MS if r.name == "in-process" else TARGET_P99_BROKER_MS
-        if r.name.startswith("raw"):
-            target = "-"
-        elif r.achieved_rate < 0.95 * args.rate:
-            target = (
-                f"< {limit:g} ms at {args.rate:g}/s: not measured, the publishers held only "
-                f"{r.achieved_rate:.0f}/s (p99 {'<' if r.p99_ms < limit else '>='} {limit:g} ms there)"
-            )
-        else:
-            target = (
-                f"< {limit:g} ms at {args.rate:g}/s: {'met' if r.p99_ms < limit else 'NOT met'}"
-            )
-        latency = (
-            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.achieved_rate:.0f}"
-            if r.p99_ms
-            else "- | - | - | -"
-        )
-        lines.append(f"| {r.name} | {r.throughput:,.0f} | {ratio} | {latency} | {target} |")
-    notes = [f"- {r.name}: {note}" for r in results for note in r.notes]
+    for round_no in sorted({r.round for r in results}):
+        same_round = [r for r in results if r.round == round_no]
+        lines += ["", f"## Round {round_no}", "", *round_table(same_round, args)]
+    notes = [f"- round {r.round}, {r.name}: {note}" for r in results for note in r.notes]
     if notes:
         lines += ["", "Notes from this run:", "", *notes]
     lines.append("")
@@ -777,6 +916,21 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0, help="events/s in the latency run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
     parser.add_argument("--publishers", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of every mode")
+    parser.add_argument(
+        "--stall-seconds",
+        type=float,
+        default=60.0,
+        help="give up on events that have not reached the handler after this long without "
+        "progress (they are reported as missing)",
+    )
+    parser.add_argument(
+        "--aggregates",
+        type=int,
+        default=64,
+        help="aggregates the throughput run's events are spread over (the raw Kafka "
+        "client's 64 keys); ordering is per aggregate, so fewer means more round trips",
+    )
     parser.add_argument(
         "--kafka", default=None, help="bootstrap of a running Kafka (else Tansu is started)"
     )

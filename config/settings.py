@@ -619,7 +619,9 @@ EVENT_BROKER_CONNECT_TIMEOUT: float = env.float("EVENT_BROKER_CONNECT_TIMEOUT", 
 # A broker consumer applies the messages it already has in one transaction (one
 # commit per batch); anything failing in a batch makes it fall back to one by one.
 EVENT_CONSUMER_BATCH_SIZE: int = env.int("EVENT_CONSUMER_BATCH_SIZE", default=50)
-EVENT_RABBITMQ_PREFETCH: int = env.int("EVENT_RABBITMQ_PREFETCH", default=50)
+# Twice the batch: the next batch is on its way while one is applied (with prefetch =
+# batch, every batch waited for a broker round trip after its ack).
+EVENT_RABBITMQ_PREFETCH: int = env.int("EVENT_RABBITMQ_PREFETCH", default=100)
 # Quorum queues count redeliveries; past this the broker moves a message that keeps
 # killing its consumer to the `<ns>.events.dead-letter` queue (via the DLX).
 EVENT_RABBITMQ_DELIVERY_LIMIT: int = env.int("EVENT_RABBITMQ_DELIVERY_LIMIT", default=20)

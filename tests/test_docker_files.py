@@ -166,9 +166,10 @@ def test_compose_refuses_to_start_without_each_secret(tmp_path: Path, missing: s
     assert missing in result.stderr
 
 
-def test_base_uses_rabbitmq_and_override_switches_celery_and_events_to_kafka(
+def test_base_uses_rabbitmq_and_override_switches_events_to_the_native_kafka_consumer(
     tmp_path: Path,
 ) -> None:
+    """ADR 0008: on Kafka, events use the native consumer; Celery keeps RabbitMQ."""
     base = _resolved(tmp_path, BASE)["services"]
     kafka = _resolved(tmp_path, BASE, KAFKA_OVERRIDE)["services"]
     app_services = [name for name, service in base.items() if _is_app_service(service)]
@@ -179,15 +180,15 @@ def test_base_uses_rabbitmq_and_override_switches_celery_and_events_to_kafka(
         assert before["CELERY_BROKER_URL"].startswith("amqp://"), name
         assert before["CELERY_BROKER_URL"].endswith("@rabbitmq:5672//"), name
         assert before["EVENT_BROKER"] == "rabbitmq", name
-        assert after["CELERY_BROKER_URL"] == "confluentkafka://kafka:9092", name
+        assert after["EVENT_DISPATCH"] == "broker", name
         assert after["EVENT_BROKER"] == "kafka", name
         assert after["EVENT_BROKER_URL"] == "kafka:9092", name
-        # Nothing else changes: same database, cache, secret and dispatch mode.
+        # Nothing else changes: same database, cache, secret, Celery broker and profile.
         for key in (
             "DATABASE_URL",
             "REDIS_URL",
             "DJANGO_SECRET_KEY",
-            "EVENT_DISPATCH",
+            "CELERY_BROKER_URL",
             "BAZAAR_PROFILE",
         ):
             assert after[key] == before[key], (name, key)

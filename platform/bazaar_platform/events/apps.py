@@ -8,6 +8,6 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from bazaar_platform.events import celery_hooks
+        from bazaar_platform.events import celery_hooks, checks  # noqa: F401 (registers the checks)
 
         celery_hooks.connect()
