@@ -6,6 +6,7 @@ vendor's own only, so another vendor's id answers 404, never 403 (no probing).
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -32,21 +33,23 @@ def _locked_for_vendor(vendor_id: UUID, vendor_order_id: UUID) -> VendorOrder:
     return vendor_order
 
 
-def _move(vendor_order: VendorOrder, target: str, stamp: str, extra: list[str] | None = None) -> None:
+def _move(
+    vendor_order: VendorOrder, target: str, stamp: str, extra: list[str] | None = None
+) -> None:
     transition_check(kind="vendor_order", current=vendor_order.status, target=target)
     vendor_order.status = target
     setattr(vendor_order, stamp, timezone.now())
     vendor_order.save(update_fields=["status", stamp, "updated_at", *(extra or [])])
 
 
-def _fields(vendor_order: VendorOrder) -> dict[str, object]:
+def _fields(vendor_order: VendorOrder) -> dict[str, Any]:
     return {
         **vendor_order_fields(vendor_order),
         "lines": [line_dict(line) for line in vendor_order.lines.all()],
     }
 
 
-def _publish(event_class: type[IntegrationEvent], vendor_order: VendorOrder, **more: object) -> None:
+def _publish(event_class: type[IntegrationEvent], vendor_order: VendorOrder, **more: Any) -> None:
     publish(event_class(**_fields(vendor_order), **more))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -49,7 +50,7 @@ def _reason(value: object, field: str = "reason") -> str:
     return value.strip()
 
 
-def _event_fields(ret: ReturnRequest) -> dict[str, object]:
+def _event_fields(ret: ReturnRequest) -> dict[str, Any]:
     return {
         **vendor_order_fields(ret.vendor_order),
         "lines": [
@@ -104,7 +105,9 @@ def return_request(
         for wanted in lines:
             line = order_lines.get(wanted.line_id)
             if line is None:
-                raise NotFoundError("A line is not part of this vendor order.", code="line_not_found")
+                raise NotFoundError(
+                    "A line is not part of this vendor order.", code="line_not_found"
+                )
             returnable = line.quantity - line.returned_quantity - _pending_quantity(line)
             if (
                 isinstance(wanted.quantity, bool)
@@ -117,7 +120,7 @@ def return_request(
                     extra={"line_id": str(line.pk), "returnable": returnable},
                 )
             ReturnLine.objects.create(return_request=ret, order_line=line, quantity=wanted.quantity)
-        publish(ReturnRequested(**_event_fields(ret)))  # type: ignore[arg-type]
+        publish(ReturnRequested(**_event_fields(ret)))
     return ret
 
 
@@ -151,7 +154,9 @@ def return_approve(
         worth = sum(rl.order_line.unit_price_minor * rl.quantity for rl in return_lines)
         amount = worth if refund_amount_minor is None else refund_amount_minor
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-            raise ApplicationError("A refund amount must be a whole number >= 0.", code="invalid_amount")
+            raise ApplicationError(
+                "A refund amount must be a whole number >= 0.", code="invalid_amount"
+            )
         if amount > worth:
             raise ApplicationError(
                 f"The returned lines are worth {worth}; the refund cannot exceed it.",
@@ -187,7 +192,7 @@ def return_approve(
         ret.save(update_fields=["status", "refund_amount_minor", "restock", "decided_at"])
         publish(
             ReturnApproved(
-                **_event_fields(ret),  # type: ignore[arg-type]
+                **_event_fields(ret),
                 refund_amount_minor=amount,
                 restock=restock,
             )
@@ -204,5 +209,5 @@ def return_reject(*, vendor_id: UUID, return_id: UUID, reason: str) -> ReturnReq
         ret.rejection_reason = rejection
         ret.decided_at = timezone.now()
         ret.save(update_fields=["status", "rejection_reason", "decided_at"])
-        publish(ReturnRejected(**_event_fields(ret), rejection_reason=rejection))  # type: ignore[arg-type]
+        publish(ReturnRejected(**_event_fields(ret), rejection_reason=rejection))
     return ret
