@@ -219,3 +219,9 @@ def reservations_expire_at(now: Any) -> int:
 
     with committed():
         return reservations_expire(now=now)
+
+
+def email_of(user_id: UUID) -> str:
+    profile = auth.user_profile(user_id=user_id)
+    assert profile is not None
+    return profile.email

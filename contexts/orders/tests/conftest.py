@@ -57,9 +57,4 @@ def client_for(db: Any) -> Callable[[str], Client]:
     return make
 
 
-def email_of(user_id: UUID) -> str:
-    from contexts.auth import facade as auth
-
-    profile = auth.user_profile(user_id=user_id)
-    assert profile is not None
-    return profile.email
+email_of = support.email_of
