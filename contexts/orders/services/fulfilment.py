@@ -15,21 +15,25 @@ from django.utils import timezone
 from bazaar_platform.api.errors import ApplicationError, NotFoundError
 from bazaar_platform.events import IntegrationEvent, publish
 from contexts.orders.events import VendorOrderAccepted, VendorOrderDelivered, VendorOrderShipped
-from contexts.orders.models import VendorOrder, VendorOrderStatus
+from contexts.orders.models import CustomerOrder, VendorOrder, VendorOrderStatus
 from contexts.orders.services.lifecycle import order_complete_if_done
 from contexts.orders.services.payloads import line_dict, vendor_order_fields
 from contexts.orders.services.state import transition_check
 
 
 def _locked_for_vendor(vendor_id: UUID, vendor_order_id: UUID) -> VendorOrder:
-    vendor_order = (
-        VendorOrder.objects.select_for_update()
-        .select_related("order")
-        .filter(pk=vendor_order_id, vendor_id=vendor_id)
+    """The vendor's own vendor order, locked after its customer order: every writer
+    locks the order first, then its vendor orders, so they never deadlock."""
+    order_id = (
+        VendorOrder.objects.filter(pk=vendor_order_id, vendor_id=vendor_id)
+        .values_list("order_id", flat=True)
         .first()
     )
-    if vendor_order is None:
+    if order_id is None:
         raise NotFoundError("There is no such vendor order.")
+    order = CustomerOrder.objects.select_for_update().get(pk=order_id)
+    vendor_order = VendorOrder.objects.select_for_update().get(pk=vendor_order_id)
+    vendor_order.order = order
     return vendor_order
 
 

@@ -130,6 +130,13 @@ def refunds_send_pending(*, refund_ids: list[UUID], publish_event: bool = True) 
             logger.warning(
                 "refund postponed: gateway unavailable", extra={"refund": str(refund_id)}
             )
+        except ApplicationError as exc:
+            # The state change it follows is committed; the hold stays for the retry
+            # task and for staff (admin: refunds without an issue date).
+            logger.error(
+                "refund refused by the payments context",
+                extra={"refund": str(refund_id), "code": exc.code, "detail": exc.message},
+            )
 
 
 def refunds_retry() -> int:

@@ -21,6 +21,7 @@ from bazaar_platform.api.errors import ApplicationError, ConflictError, NotFound
 from bazaar_platform.events import publish
 from contexts.orders.events import ReturnApproved, ReturnRejected, ReturnRequested
 from contexts.orders.models import (
+    CustomerOrder,
     OrderLine,
     RefundReason,
     ReturnLine,
@@ -82,13 +83,15 @@ def return_request(
     if len({line.line_id for line in lines}) != len(lines):
         raise ApplicationError("Each line may appear once.", code="validation_error")
     with transaction.atomic():
-        vendor_order = (
-            VendorOrder.objects.select_for_update()
-            .filter(pk=vendor_order_id, customer_user_id=customer_user_id)
+        order_id = (
+            VendorOrder.objects.filter(pk=vendor_order_id, customer_user_id=customer_user_id)
+            .values_list("order_id", flat=True)
             .first()
         )
-        if vendor_order is None:
+        if order_id is None:
             raise NotFoundError("There is no such vendor order.")
+        CustomerOrder.objects.select_for_update().filter(pk=order_id).first()
+        vendor_order = VendorOrder.objects.select_for_update().get(pk=vendor_order_id)
         if vendor_order.status != VendorOrderStatus.DELIVERED:
             raise ConflictError(
                 "Only delivered orders can be returned.",
@@ -125,14 +128,18 @@ def return_request(
 
 
 def _locked_return(vendor_id: UUID, return_id: UUID) -> ReturnRequest:
-    ret = (
-        ReturnRequest.objects.select_for_update()
-        .select_related("vendor_order")
-        .filter(pk=return_id, vendor_id=vendor_id)
+    """The vendor's own return, locked after its order and vendor order (the order of
+    locks every writer of orders follows)."""
+    ids = (
+        ReturnRequest.objects.filter(pk=return_id, vendor_id=vendor_id)
+        .values_list("vendor_order__order_id", "vendor_order_id")
         .first()
     )
-    if ret is None:
+    if ids is None:
         raise NotFoundError("There is no such return.")
+    CustomerOrder.objects.select_for_update().filter(pk=ids[0]).first()
+    VendorOrder.objects.select_for_update().filter(pk=ids[1]).first()
+    ret = ReturnRequest.objects.select_for_update().select_related("vendor_order").get(pk=return_id)
     if ret.status != ReturnStatus.REQUESTED:
         raise ConflictError(f"This return was already {ret.status}.", code="already_decided")
     return ret
