@@ -589,6 +589,13 @@ ORDERS_PAYMENT_SUCCESS_URL: str = env.str(
 ORDERS_PAYMENT_CANCEL_URL: str = env.str(
     "ORDERS_PAYMENT_CANCEL_URL", default=f"{SITE_URL}/orders/cancelled"
 )
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "OrderStatusEnum": "contexts.orders.models.OrderStatus",
+        "VendorOrderStatusEnum": "contexts.orders.models.VendorOrderStatus",
+        "ReturnStatusEnum": "contexts.orders.models.ReturnStatus",
+    }
+)
 CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
     "task": "orders.expire_unpaid",
     "schedule": ORDERS_EXPIRY_RUN_SECONDS,
