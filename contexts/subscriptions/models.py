@@ -78,7 +78,8 @@ class Plan(models.Model):
         ordering = ["sort_order", "code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(commission_rate_bp__gte=0) & Q(commission_rate_bp__lte=MAX_COMMISSION_BP),
+                condition=Q(commission_rate_bp__gte=0)
+                & Q(commission_rate_bp__lte=MAX_COMMISSION_BP),
                 name="plan_commission_rate_range",
             ),
         ]
