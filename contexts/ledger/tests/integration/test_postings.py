@@ -9,12 +9,12 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from bazaar_platform.events.models import DeadLetter
+from contexts.auth import facade as auth
 from contexts.ledger import facade
 from contexts.ledger.models import Entry, ImmutableError, Posting
 from contexts.ledger.selectors import platform_totals
 from contexts.ledger.tests import support
 from contexts.subscriptions import facade as subscriptions
-from contexts.subscriptions.services.plans import plan_update
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -45,7 +45,11 @@ def test_a_paid_order_posts_gross_commission_and_earnings_per_vendor_order():
 
     sale_pro = Posting.objects.get(vendor_order_id=vo_pro["vendor_order_id"])
     # 5 % of 123.45 = 6.1725 -> 6.17
-    assert entries_of(sale_pro) == {"gross_sale": 12_345, "commission": 617, "vendor_earnings": 11_728}
+    assert entries_of(sale_pro) == {
+        "gross_sale": 12_345,
+        "commission": 617,
+        "vendor_earnings": 11_728,
+    }
     assert (sale_pro.commission_rate_bp, sale_pro.order_id, sale_pro.source_event_id) == (
         500,
         paid.order_id,
@@ -83,13 +87,28 @@ def test_each_fact_is_posted_once_whatever_is_delivered_again():
     assert facade.vendor_balance(vendor_id=vendor) == {"EUR": 5_000 - 750 - (1_000 - 150)}
 
 
-def test_refunds_reverse_pro_rata_at_the_sales_rate_and_never_more_than_posted():
+def staff_sets_rate(api: support.CommittingClient, plan: str, rate_bp: int) -> None:
+    """Through the subscriptions staff API: the ledger never touches plans itself."""
+    email = f"staff-{uuid.uuid4().hex[:8]}@example.test"
+    user_id = auth.user_create_or_get(email=email, full_name="Ada", password=support.PASSWORD)
+    auth.role_grant(user_id=user_id, role="admin")
+    response = api.patch(
+        f"/api/v1/subscriptions/plans/{plan}/update",
+        {"commission_rate_bp": rate_bp},
+        format="json",
+        **support.login(api, email),
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_refunds_reverse_pro_rata_at_the_sales_rate_and_never_more_than_posted(api):
     vendor = on_plan("growth")  # 10 %
     vo = support.vendor_order(vendor_id=vendor, subtotal_minor=1_005)
     paid = support.order_paid(vo)
     support.deliver(paid)
     # The plan's rate changes after the sale: refunds still reverse at the sale's rate.
-    plan_update(code="growth", commission_rate_bp=3_000)
+    staff_sets_rate(api, "growth", 3_000)
+    assert subscriptions.commission_rate_for(vendor_id=vendor) == 3_000
     first = support.refund_issued(paid, vo, 335)
     second = support.refund_issued(paid, vo, 335)
     too_much = support.refund_issued(paid, vo, 10_000, reason="cancellation")
@@ -103,8 +122,7 @@ def test_refunds_reverse_pro_rata_at_the_sales_rate_and_never_more_than_posted()
     assert (sale.commission_minor, sale.earnings_minor) == (101, 904)  # 100.5 -> 101
     refunds = Posting.objects.filter(vendor_order_id=vo["vendor_order_id"], kind="refund")
     rows = sorted(
-        (p.gross_minor, p.commission_minor, p.earnings_minor, p.commission_rate_bp)
-        for p in refunds
+        (p.gross_minor, p.commission_minor, p.earnings_minor, p.commission_rate_bp) for p in refunds
     )
     # 101 * 335 / 1005 = 33.67 -> 34; 101 * 670 / 1005 = 67.33 -> 67 (so 33); rest 34.
     assert rows == [(-335, -34, -301, 1_000), (-335, -34, -301, 1_000), (-335, -33, -302, 1_000)]
@@ -174,9 +192,12 @@ def test_entries_cannot_be_changed_or_deleted_by_the_orm_or_by_sql():
         "DELETE FROM ledger_entry WHERE vendor_id = %s",
         "UPDATE ledger_posting SET gross_minor = 0 WHERE vendor_id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement, [vendor])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [vendor])
     assert facade.vendor_balance(vendor_id=vendor) == {"EUR": 850}
 
 
