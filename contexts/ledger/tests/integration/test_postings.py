@@ -87,7 +87,7 @@ def test_each_fact_is_posted_once_whatever_is_delivered_again():
     assert facade.vendor_balance(vendor_id=vendor) == {"EUR": 5_000 - 750 - (1_000 - 150)}
 
 
-def staff_sets_rate(api: support.CommittingClient, plan: str, rate_bp: int) -> None:
+def staff_sets_rate(api, plan, rate_bp):
     """Through the subscriptions staff API: the ledger never touches plans itself."""
     email = f"staff-{uuid.uuid4().hex[:8]}@example.test"
     user_id = auth.user_create_or_get(email=email, full_name="Ada", password=support.PASSWORD)
