@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from functools import cache
@@ -11,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bazaar_platform.seeding import SeedContext, seeders
 from contexts.ledger.tests import support
 
 
@@ -45,3 +47,16 @@ def _ledger_test_env(settings: Any) -> None:
 @pytest.fixture
 def api() -> support.CommittingClient:
     return support.CommittingClient()
+
+
+@pytest.fixture(autouse=True)
+def _plans(request: pytest.FixtureRequest) -> None:
+    """The commission rates come from the plans, which the migrations create, but any
+    transactional test (here or in another context) flushes them: put them back through
+    the subscriptions context's own seeder (it never overwrites an existing plan)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    [seed] = [func for name, func in seeders() if name == "subscriptions"]
+    seed(SeedContext(out=io.StringIO(), quiet=True))

@@ -31,6 +31,11 @@ def test_staff_see_postings_entries_and_platform_totals_but_change_nothing(admin
     assert september.status_code == 200
     assert "3000" in september.content.decode()
     assert admin_client.get("/admin/ledger/entry/").status_code == 200
+    found = admin_client.get(f"/admin/ledger/posting/?q={vendor}").content.decode()
+    assert str(vo["vendor_order_id"]) in found
+    for junk in ("not-a-uuid", "%27%3B--"):
+        assert admin_client.get(f"/admin/ledger/posting/?q={junk}").status_code == 200
+        assert admin_client.get(f"/admin/ledger/entry/?q={junk}").status_code == 200
 
     detail = admin_client.get(f"/admin/ledger/posting/{posting.pk}/change/")
     assert detail.status_code == 200  # a view-only page

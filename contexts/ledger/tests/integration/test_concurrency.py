@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import threading
 import uuid
 from collections.abc import Callable
@@ -12,7 +11,6 @@ import pytest
 from django.db import connections
 
 from bazaar_platform.events.consumer import apply
-from bazaar_platform.seeding import SeedContext, seeders
 from contexts.ledger import facade
 from contexts.ledger.models import Posting
 from contexts.ledger.tests import support
@@ -20,14 +18,6 @@ from contexts.ledger.tests import support
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 WORKERS = 6
-
-
-@pytest.fixture(autouse=True)
-def _plans() -> None:
-    """A flushed (transactional) database lost the migrations' plans: put them back
-    through the subscriptions context's own seeder."""
-    [seed] = [func for name, func in seeders() if name == "subscriptions"]
-    seed(SeedContext(out=io.StringIO(), quiet=True))
 
 
 def race(jobs: list[Callable[[], Any]]) -> list[Any]:
