@@ -114,6 +114,11 @@ class Posting(AppendOnlyModel):
             models.Index(fields=["vendor_id", "occurred_at"], name="ledger_post_vendor_time")
         ]
         constraints = [
+            # One posting per source event and vendor order (an order_paid event posts
+            # each of its vendor orders once); posting_key also holds across events.
+            models.UniqueConstraint(
+                fields=["source_event_id", "vendor_order_id"], name="ledger_posting_event_once"
+            ),
             models.CheckConstraint(
                 condition=Q(gross_minor=F("commission_minor") + F("earnings_minor")),
                 name="ledger_posting_balanced",
