@@ -1,4 +1,7 @@
-"""Staff admin of the ledger: everything read-only, and the platform's totals.
+"""Admin of the ledger, read-only everywhere.
+
+* ``/admin/`` (staff): postings, entries, and the platform's totals.
+* ``/vendor-admin/`` (vendors): the vendor's own postings (its statement).
 
 The postings changelist shows, above the list, the commission earned (net of refund
 reversals), the gross and the vendors' earnings per currency and month for whatever the
@@ -14,6 +17,7 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 
+from bazaar_platform.vendor_admin import VendorScopedAdmin, vendor_admin_site
 from contexts.ledger.models import Entry, Posting
 from contexts.ledger.selectors import platform_totals
 
@@ -78,3 +82,27 @@ class EntryAdmin(ReadOnlyAdmin):
     search_fields = ("=vendor_id",)
     date_hierarchy = "occurred_at"
     list_select_related = ("posting",)
+
+
+@admin.register(Posting, site=vendor_admin_site)
+class VendorPostingAdmin(VendorScopedAdmin):
+    """A vendor's statement: its own postings only, never editable by anyone."""
+
+    vendor_lookup = "vendor_id"
+    add_roles = frozenset()
+    change_roles = frozenset()
+    delete_roles = frozenset()
+    list_display = (
+        "occurred_at",
+        "kind",
+        "vendor_order_id",
+        "currency",
+        "gross_minor",
+        "commission_minor",
+        "earnings_minor",
+        "commission_rate_bp",
+    )
+    list_filter = ("kind", "currency")
+    date_hierarchy = "occurred_at"
+    fields = (*list_display, "order_id", "store_id", "refund_id", "reason")
+    readonly_fields = fields

@@ -130,6 +130,7 @@ def register(api: APIClient, *, plan: str = "free", currency: str = "EUR") -> di
     )
     assert response.status_code == 201, response.content
     result: dict[str, Any] = response.json()["data"]
+    result["email"] = email
     result["headers"] = login(api, email)
     return result
 

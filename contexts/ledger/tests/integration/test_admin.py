@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from django.test import Client
 
 from contexts.ledger.models import Entry, Posting
 from contexts.ledger.tests import support
@@ -48,3 +49,30 @@ def test_staff_see_postings_entries_and_platform_totals_but_change_nothing(admin
     assert posted.status_code == 403
     entry.refresh_from_db()
     assert entry.amount_minor != 1
+
+
+def test_vendors_see_only_their_own_postings_in_the_vendor_admin(api):
+    mine, theirs = support.register(api), support.register(api)
+    vo_mine = support.vendor_order(vendor_id=uuid.UUID(mine["vendor"]["id"]), subtotal_minor=4_321)
+    vo_theirs = support.vendor_order(
+        vendor_id=uuid.UUID(theirs["vendor"]["id"]), subtotal_minor=8_765
+    )
+    support.deliver(support.order_paid(vo_mine, vo_theirs))
+    browser = Client()
+    login = browser.post(
+        "/vendor-admin/login/?next=/vendor-admin/",
+        {"username": mine["email"], "password": support.PASSWORD},
+    )
+    assert login.status_code == 302, login.content.decode()[:500]
+    page = browser.get("/vendor-admin/ledger/posting/").content.decode()
+    assert str(vo_mine["vendor_order_id"]) in page
+    assert str(vo_theirs["vendor_order_id"]) not in page
+    own = Posting.objects.get(vendor_order_id=vo_mine["vendor_order_id"])
+    other = Posting.objects.get(vendor_order_id=vo_theirs["vendor_order_id"])
+    detail = browser.get(f"/vendor-admin/ledger/posting/{own.pk}/change/")
+    assert detail.status_code == 200
+    assert b'name="_save"' not in detail.content
+    hidden = browser.get(f"/vendor-admin/ledger/posting/{other.pk}/change/")
+    assert hidden.status_code == 302  # "does not exist": another vendor's row is not found
+    assert browser.get(f"/vendor-admin/ledger/posting/{own.pk}/delete/").status_code == 403
+    assert browser.get("/vendor-admin/ledger/posting/add/").status_code == 403
