@@ -38,6 +38,7 @@ class PlanAdmin(admin.ModelAdmin):
         "max_stores",
         "max_staff_seats",
         "api_requests_per_minute",
+        "commission_rate_bp",
         "is_active",
     )
     list_filter = ("is_active", "billing_period")

@@ -220,6 +220,14 @@ def plan_limits_for(*, vendor_id: UUID) -> PlanLimits:
     return _limits(usage.plan_in_force(vendor_id=vendor_id))
 
 
+def commission_rate_for(*, vendor_id: UUID) -> int:
+    """The platform commission, in basis points (0-10000, 1000 = 10 %), charged on
+    ``vendor_id``'s sales now: its plan in force's rate (see :func:`plan_limits_for`).
+    Callers that must know the rate of a past sale record the answer with the sale:
+    staff may edit a plan's rate and vendors change plans."""
+    return int(usage.plan_in_force(vendor_id=vendor_id).commission_rate_bp)
+
+
 def limit_check(*, vendor_id: UUID, resource: str, current_count: int) -> None:
     """Raise 403 ``plan_limit_reached`` (naming the resource, the limit and the plan)
     when creating one more ``resource`` ("products", "stores", "staff_seats") on top of

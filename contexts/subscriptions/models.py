@@ -20,6 +20,8 @@ from bazaar_platform.currencies import is_currency
 #: two-decimal currency): a typo such as an extra six zeros is refused, not billed.
 MAX_PRICE_MINOR = 1_000_000_000
 MAX_LIMIT = 10_000_000
+#: Commission rates are basis points of a vendor order's gross: 10_000 is 100 %.
+MAX_COMMISSION_BP = 10_000
 
 
 def validate_currency(value: str) -> None:
@@ -62,6 +64,11 @@ class Plan(models.Model):
     api_requests_per_minute = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(MAX_LIMIT)]
     )
+    commission_rate_bp = models.PositiveIntegerField(
+        default=1_000,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_COMMISSION_BP)],
+        help_text="Platform commission on each paid vendor order, in basis points (1000 = 10 %).",
+    )
     is_active = models.BooleanField(default=True, help_text="Offered to new subscribers.")
     sort_order = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -69,6 +76,13 @@ class Plan(models.Model):
 
     class Meta:
         ordering = ["sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(commission_rate_bp__gte=0)
+                & Q(commission_rate_bp__lte=MAX_COMMISSION_BP),
+                name="plan_commission_rate_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

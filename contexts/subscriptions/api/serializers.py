@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from bazaar_platform.currencies import is_currency
 from contexts.subscriptions.models import (
+    MAX_COMMISSION_BP,
     MAX_LIMIT,
     MAX_PRICE_MINOR,
     BillingPeriod,
@@ -67,6 +68,9 @@ class PlanCreateInput(StrictSerializer):
     max_stores = _limit(1)
     max_staff_seats = _limit(1)
     api_requests_per_minute = _limit(1)
+    commission_rate_bp = serializers.IntegerField(
+        min_value=0, max_value=MAX_COMMISSION_BP, default=1_000
+    )
     is_active = serializers.BooleanField(default=True)
     sort_order = serializers.IntegerField(min_value=0, max_value=32767, default=0)
     prices = PricesField()
@@ -81,6 +85,9 @@ class PlanUpdateInput(StrictSerializer):
     max_stores = _limit(1, required=False)
     max_staff_seats = _limit(1, required=False)
     api_requests_per_minute = _limit(1, required=False)
+    commission_rate_bp = serializers.IntegerField(
+        min_value=0, max_value=MAX_COMMISSION_BP, required=False
+    )
     is_active = serializers.BooleanField(required=False)
     sort_order = serializers.IntegerField(min_value=0, max_value=32767, required=False)
     prices = PricesField(required=False)
@@ -104,6 +111,7 @@ class PlanOutput(serializers.ModelSerializer):
             "trial_days",
             "prices",
             "limits",
+            "commission_rate_bp",
             "is_active",
         )
 

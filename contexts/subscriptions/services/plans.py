@@ -37,6 +37,7 @@ class PlanSpec:
     billing_period: str = "month"
     trial_days: int = 0
     sort_order: int = 0
+    commission_rate_bp: int = 1_000
 
 
 #: The plans every deployment starts with (staff edit them afterwards in the admin or
@@ -52,6 +53,7 @@ DEFAULT_PLANS: tuple[PlanSpec, ...] = (
         api_requests_per_minute=60,
         prices={"EUR": 0, "USD": 0, "GBP": 0},
         sort_order=10,
+        commission_rate_bp=1_500,
     ),
     PlanSpec(
         code="growth",
@@ -63,6 +65,7 @@ DEFAULT_PLANS: tuple[PlanSpec, ...] = (
         api_requests_per_minute=300,
         prices={"EUR": 2_900, "USD": 3_200, "GBP": 2_500},
         sort_order=20,
+        commission_rate_bp=1_000,
     ),
     PlanSpec(
         code="pro",
@@ -74,6 +77,7 @@ DEFAULT_PLANS: tuple[PlanSpec, ...] = (
         api_requests_per_minute=1_200,
         prices={"EUR": 9_900, "USD": 10_900, "GBP": 8_500},
         sort_order=30,
+        commission_rate_bp=500,
     ),
 )
 
@@ -134,6 +138,7 @@ _PLAN_FIELDS = (
     "max_stores",
     "max_staff_seats",
     "api_requests_per_minute",
+    "commission_rate_bp",
     "is_active",
     "sort_order",
 )
@@ -197,6 +202,7 @@ def plan_ensure_default(spec: PlanSpec) -> bool:
                 "max_staff_seats": spec.max_staff_seats,
                 "api_requests_per_minute": spec.api_requests_per_minute,
                 "sort_order": spec.sort_order,
+                "commission_rate_bp": spec.commission_rate_bp,
             },
         )
         if created:

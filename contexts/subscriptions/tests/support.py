@@ -80,8 +80,10 @@ def deliver(*events: Any, occurred_at: datetime | None = None) -> None:
 
 
 def redeliver(event: Any) -> list[str]:
-    """Hand an already delivered event to its handlers again, as a broker redelivery
-    would (through the consumer every transport uses); returns the outcomes."""
+    """Hand an already delivered event to this context's handlers again, as a broker
+    redelivery would (through the consumer every transport uses); returns the outcomes.
+    Other contexts' handlers of the same event (orders also consumes payments) are theirs
+    to test."""
     from bazaar_platform.events.consumer import apply
     from bazaar_platform.events.registry import subscriptions_for
 
@@ -89,6 +91,7 @@ def redeliver(event: Any) -> list[str]:
         return [
             apply(sub.handler_name, event.to_message()).value
             for sub in subscriptions_for(event.event_type)
+            if sub.context == "subscriptions"
         ]
 
 

@@ -93,6 +93,9 @@ def test_staff_create_and_edit_plans_and_bad_values_are_400(api, admin):
         {"api_requests_per_minute": 10**9},
         {"trial_days": 400},
         {"billing_period": "weekly"},
+        {"commission_rate_bp": -1},
+        {"commission_rate_bp": 10_001},
+        {"commission_rate_bp": "10%"},
         {"colour": "gold"},
     ]
     for change in bad_values:
@@ -103,11 +106,12 @@ def test_staff_create_and_edit_plans_and_bad_values_are_400(api, admin):
         assert response.json()["error"]["code"] == "validation_error"
     edited = api.patch(
         "/api/v1/subscriptions/plans/enterprise/update",
-        {"max_stores": 60, "prices": {"EUR": 880000}},
+        {"max_stores": 60, "prices": {"EUR": 880000}, "commission_rate_bp": 250},
         format="json",
         **admin,
     )
     assert edited.json()["data"]["limits"]["stores"] == 60
+    assert edited.json()["data"]["commission_rate_bp"] == 250
     assert edited.json()["data"]["prices"] == {"EUR": 880000}
     missing = api.patch(
         "/api/v1/subscriptions/plans/nope/update", {"max_stores": 2}, format="json", **admin

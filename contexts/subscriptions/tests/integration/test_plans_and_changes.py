@@ -265,3 +265,25 @@ def test_quotes_name_what_is_wrong():
         facade.plan_quote(plan_code="pro", currency="EUR")
     assert exc.value.code == "invalid_plan"
     assert facade.plan_quote(plan_code="growth", currency="USD").amount_minor == 3200
+
+
+def test_the_commission_rate_follows_the_plan_in_force():
+    assert dict(Plan.objects.values_list("code", "commission_rate_bp")) == {
+        "free": 1500,
+        "growth": 1000,
+        "pro": 500,
+    }
+    nobody = uuid.uuid4()
+    assert facade.commission_rate_for(vendor_id=nobody) == 1500  # the default (free) plan
+    sub = active("growth")
+    assert facade.commission_rate_for(vendor_id=sub.vendor_id) == 1000
+    plans.plan_update(code="growth", commission_rate_bp=800)
+    assert facade.commission_rate_for(vendor_id=sub.vendor_id) == 800
+
+
+@pytest.mark.parametrize("rate", [-1, 10_001, 10**9])
+def test_commission_rates_outside_0_to_10000_basis_points_are_refused(rate):
+    with pytest.raises(ApplicationError) as exc:
+        plans.plan_update(code="growth", commission_rate_bp=rate)
+    assert (exc.value.status_code, exc.value.code) == (400, "validation_error")
+    assert Plan.objects.get(code="growth").commission_rate_bp == 1000

@@ -1,0 +1,1 @@
+"""Writes of the ledger context: the money split and the postings."""
