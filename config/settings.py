@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "contexts.notifications.apps.NotificationsConfig",
     "contexts.orders.apps.OrdersConfig",
     "contexts.ledger.apps.LedgerConfig",
+    "contexts.reviews.apps.ReviewsConfig",
 ]
 
 MIDDLEWARE = [

@@ -19,11 +19,13 @@ from uuid import UUID
 
 import structlog
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 from bazaar_platform.events import IntegrationEvent
 from contexts.auth import events as auth_events
 from contexts.auth import facade as auth
 from contexts.catalog import events as catalog_events
+from contexts.catalog import facade as catalog
 from contexts.notifications import selectors
 from contexts.notifications.events import SendRequested
 from contexts.notifications.models import Category, Channel
@@ -42,9 +44,12 @@ from contexts.notifications.services.rendering import (
     sanitize_email_html,
     sanitize_in_app_html,
 )
+from contexts.orders import events as orders_events
 from contexts.payments import events as payments_events
 from contexts.payments import facade as payments
+from contexts.reviews import events as reviews_events
 from contexts.subscriptions import events as subscriptions_events
+from contexts.vendors import events as vendors_events
 from contexts.vendors import facade as vendors
 
 log = structlog.get_logger("bazaar.notifications.handlers")
@@ -104,6 +109,93 @@ def payer(payment_id: UUID) -> list[Recipient]:
 
 def absolute(link: str) -> str:
     return f"{settings.SITE_URL}{link}" if link.startswith("/") else link
+
+
+# --- what orders, stock and reviews messages say ---------------------------------------------
+def order_ref(order_id: UUID) -> str:
+    """The short order reference customers and vendors see (the id's first block)."""
+    return str(order_id).split("-")[0].upper()
+
+
+def line_titles(lines: Iterable[Mapping[str, Any]], shown: int = 2) -> str:
+    """Line titles for a message, "2 x Acme Phone X, 1 x Case"; longer lists are cut
+    short with "and N more" (an SMS must stay one part)."""
+    parts = [f"{line['quantity']} x {line['title']}" for line in lines]
+    if len(parts) <= shown:
+        return ", ".join(parts)
+    more = gettext("and %(count)s more") % {"count": len(parts) - shown}
+    return f"{', '.join(parts[:shown])} {more}"
+
+
+CANCEL_REASONS: Mapping[str, Any] = {
+    "customer": gettext_lazy("you cancelled it."),
+    "payment_failed": gettext_lazy("the payment did not go through."),
+    "expired": gettext_lazy("it was not paid in time and the items went back on sale."),
+    "out_of_stock": gettext_lazy("an item sold out before your payment arrived."),
+    "staff": gettext_lazy("our staff cancelled it."),
+}
+
+
+def _cancelled_context(e: orders_events.OrderCancelled, r: Recipient) -> Mapping[str, Any]:
+    reason = str(CANCEL_REASONS.get(e.reason, CANCEL_REASONS["staff"]))
+    if e.refunded:
+        reason = f"{reason} {gettext('Any money taken is being refunded.')}"
+    return {
+        "order_ref": order_ref(e.order_id),
+        "total": Money(e.total_minor, e.currency),
+        "reason_text": reason,
+    }
+
+
+def vendor_owners_of(vendor_ids: Iterable[str | UUID]) -> list[Recipient]:
+    seen: set[UUID] = set()
+    recipients: list[Recipient] = []
+    for raw in vendor_ids:
+        vendor_id = UUID(str(raw))
+        if vendor_id not in seen:
+            seen.add(vendor_id)
+            recipients.extend(vendor_owner(vendor_id))
+    return recipients
+
+
+def _vendor_new_order_context(e: orders_events.OrderPaid, r: Recipient) -> Mapping[str, Any]:
+    """The recipient's own part of the order: the vendor orders of vendors they own."""
+    mine = {
+        str(vo["vendor_order_id"])
+        for vo in e.vendor_orders
+        if (vendor := vendors.vendor_get(vendor_id=UUID(str(vo["vendor_id"])))) is not None
+        and vendor.owner_user_id == r.user_id
+    }
+    lines = [line for line in e.lines if str(line["vendor_order_id"]) in mine]
+    subtotal = sum(int(line["unit_price_minor"]) * int(line["quantity"]) for line in lines)
+    return {
+        "order_ref": order_ref(e.order_id),
+        "item_count": sum(int(line["quantity"]) for line in lines),
+        "subtotal": Money(subtotal, e.currency),
+    }
+
+
+def product_name(product_id: UUID) -> str:
+    summary = catalog.product_summaries([product_id]).get(product_id)
+    return summary.name if summary is not None else ""
+
+
+def review_subject_name(subject_type: str, subject_id: UUID) -> str:
+    if subject_type == "product":
+        return product_name(subject_id)
+    if subject_type == "store":
+        store = vendors.store_get(store_id=subject_id)
+        return store.name if store is not None else ""
+    vendor = vendors.vendor_get(vendor_id=subject_id)
+    return vendor.legal_name if vendor is not None else ""
+
+
+def _order_link(e: Any) -> str:
+    return f"/api/v1/orders/mine/{e.order_id}"
+
+
+def _vendor_order_link(e: Any) -> str:
+    return f"/api/v1/orders/vendor/orders/{e.vendor_order_id}"
 
 
 # --- the mapping ---------------------------------------------------------------------------
@@ -247,6 +339,142 @@ REACTIONS: list[Reaction[Any]] = [
         when=lambda e: e.proposed_by_vendor_id is not None,
         context=lambda e, r: {"product": e.name},
         link=lambda e: f"/api/v1/catalog/products/{e.slug}/",
+    ),
+    # orders: the customer follows the order; each vendor hears of its part to fulfil.
+    Reaction(
+        event=orders_events.OrderPlaced,
+        kind="order_placed",
+        category=Category.ORDERS,
+        recipients=lambda e: the_user(e.customer_user_id),
+        context=lambda e, r: {
+            "order_ref": order_ref(e.order_id),
+            "total": Money(e.total_minor, e.currency),
+        },
+        link=_order_link,
+    ),
+    Reaction(
+        event=orders_events.OrderPaid,
+        kind="order_confirmed",
+        category=Category.ORDERS,
+        recipients=lambda e: the_user(e.customer_user_id),
+        context=lambda e, r: {
+            "order_ref": order_ref(e.order_id),
+            "total": Money(e.total_minor, e.currency),
+        },
+        link=_order_link,
+    ),
+    Reaction(
+        event=orders_events.OrderPaid,
+        kind="vendor_new_order",
+        category=Category.VENDOR_OPERATIONS,
+        recipients=lambda e: vendor_owners_of(vo["vendor_id"] for vo in e.vendor_orders),
+        context=_vendor_new_order_context,
+        link=lambda e: "/vendor-admin/",
+    ),
+    Reaction(
+        event=orders_events.VendorOrderShipped,
+        kind="order_shipped",
+        category=Category.ORDERS,
+        channels=(Channel.IN_APP, Channel.EMAIL, Channel.SMS),
+        recipients=lambda e: the_user(e.customer_user_id),
+        context=lambda e, r: {
+            "order_ref": order_ref(e.order_id),
+            "items": line_titles(e.lines),
+            "carrier": e.carrier,
+            "tracking_number": e.tracking_number,
+        },
+        link=_order_link,
+    ),
+    Reaction(
+        event=orders_events.VendorOrderDelivered,
+        kind="order_delivered",
+        category=Category.ORDERS,
+        recipients=lambda e: the_user(e.customer_user_id),
+        context=lambda e, r: {"order_ref": order_ref(e.order_id), "items": line_titles(e.lines)},
+        link=_order_link,
+    ),
+    Reaction(
+        event=orders_events.OrderCancelled,
+        kind="order_cancelled",
+        category=Category.ORDERS,
+        recipients=lambda e: the_user(e.customer_user_id),
+        context=_cancelled_context,
+        link=_order_link,
+    ),
+    Reaction(
+        event=orders_events.ReturnRequested,
+        kind="vendor_return_requested",
+        category=Category.VENDOR_OPERATIONS,
+        recipients=lambda e: vendor_owner(e.vendor_id),
+        context=lambda e, r: {
+            "order_ref": order_ref(e.order_id),
+            "items": line_titles(e.lines),
+            "reason": e.reason,
+        },
+        link=_vendor_order_link,
+    ),
+    Reaction(
+        event=orders_events.ReturnApproved,
+        kind="return_approved",
+        category=Category.ORDERS,
+        recipients=lambda e: the_user(e.customer_user_id),
+        context=lambda e, r: {
+            "order_ref": order_ref(e.order_id),
+            "items": line_titles(e.lines),
+            "amount": Money(e.refund_amount_minor, e.currency),
+        },
+        link=_order_link,
+    ),
+    Reaction(
+        event=orders_events.ReturnRejected,
+        kind="return_rejected",
+        category=Category.ORDERS,
+        recipients=lambda e: the_user(e.customer_user_id),
+        context=lambda e, r: {
+            "order_ref": order_ref(e.order_id),
+            "items": line_titles(e.lines),
+            "rejection_reason": e.rejection_reason,
+        },
+        link=_order_link,
+    ),
+    # vendors: the owner hears when a listing runs low.
+    Reaction(
+        event=vendors_events.StockLow,
+        kind="stock_low",
+        category=Category.VENDOR_OPERATIONS,
+        recipients=lambda e: vendor_owner(e.vendor_id),
+        context=lambda e, r: {
+            "product": product_name(e.product_id),
+            "available": e.available,
+            "threshold": e.threshold,
+        },
+        link=lambda e: "/vendor-admin/",
+    ),
+    # reviews: the vendor hears of a new review; the author of a reply or a rejection.
+    Reaction(
+        event=reviews_events.ReviewPublished,
+        kind="vendor_new_review",
+        category=Category.VENDOR_OPERATIONS,
+        recipients=lambda e: vendor_owner(e.owner_vendor_id),
+        when=lambda e: e.owner_vendor_id is not None,
+        context=lambda e, r: {
+            "rating": e.rating,
+            "subject": review_subject_name(e.subject_type, e.subject_id),
+        },
+        link=lambda e: "/vendor-admin/",
+    ),
+    Reaction(
+        event=reviews_events.ReviewReplied,
+        kind="review_replied",
+        category=Category.ACCOUNT,
+        recipients=lambda e: the_user(e.author_user_id),
+    ),
+    Reaction(
+        event=reviews_events.ReviewRejected,
+        kind="review_rejected",
+        category=Category.ACCOUNT,
+        recipients=lambda e: the_user(e.author_user_id),
+        context=lambda e, r: {"reason": e.reason},
     ),
 ]
 

@@ -101,6 +101,12 @@ def _tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
+def _sms_safe(text: str) -> str:
+    """Localised numbers group digits with (narrow) no-break spaces, which GSM-7 lacks:
+    one would turn the whole SMS into UCS-2 (70 characters a part instead of 160)."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
 def available_locale(locale: str | None) -> str:
     """``locale`` if the site speaks it (``fr-ca`` falls back to ``fr``), else the default."""
     codes = {code for code, _ in settings.LANGUAGES}
@@ -143,7 +149,7 @@ def render_kind(
             subject=_one_line(values.get("subject.txt", "")),
             email_html=values.get("email.html", "").strip(),
             email_text=_tidy_text(values.get("email.txt", "")),
-            sms_text=_tidy_text(values.get("sms.txt", "")),
+            sms_text=_sms_safe(_tidy_text(values.get("sms.txt", ""))),
             in_app_html=values.get("in_app.html", "").strip(),
         ),
         errors=errors,

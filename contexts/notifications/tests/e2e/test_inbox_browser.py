@@ -1,12 +1,11 @@
 """The inbox page in headless Chromium against a real daphne process (services profile:
-PostgreSQL, the Redis channel layer, in-process events): a user signs in, staff do
-something that notifies them, and the notification appears without a reload.
+PostgreSQL, the Redis channel layer, in-process events): a customer signs in, others do
+something that notifies them, and each notification appears without a reload.
 
-Orders do not exist yet, so the triggers are the most real ones available: an admin
-grants the vendor role through the auth API (``auth.role_granted`` -> the
-``vendor_role_granted`` reaction), and staff send a message through
-``POST /api/v1/notifications/messages`` (the ``notifications.send_requested``
-command). The order-shipped trigger is wired when the orders context lands.
+The triggers: the vendor ships the customer's paid order through the orders API
+(``orders.vendor_order_shipped`` -> the ``order_shipped`` reaction); an admin grants a
+role through the auth API (``auth.role_granted``); staff send a message through
+``POST /api/v1/notifications/messages`` (the ``notifications.send_requested`` command).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from django.db import connection
 
 from contexts.notifications.tests.conftest import PASSWORD, _signing_pem, make_user, new_email
 from tests.conftest import ROOT, free_port
+from tests.support import orders as shop_support
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -89,10 +89,10 @@ def live_daphne(tmp_path: Path) -> Iterator[str]:
             if proc.poll() is not None:
                 pytest.fail(f"daphne exited: {log_path.read_text()[-3000:]}")
             try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
-                pass
+            except requests.RequestException:
+                pass  # not listening yet, or too busy to answer in time: ask again
             if time.monotonic() > deadline:
                 pytest.fail(f"daphne did not start: {log_path.read_text()[-3000:]}")
             time.sleep(0.1)
@@ -103,9 +103,9 @@ def live_daphne(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def _admin_session(base: str, email: str) -> requests.Session:
+def _session(base: str, email: str, password: str = PASSWORD) -> requests.Session:
     session = requests.Session()
-    login = session.post(f"{base}/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    login = session.post(f"{base}/api/v1/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.text
     session.headers["Authorization"] = f"Bearer {login.json()['data']['access_token']}"
     return session
@@ -119,8 +119,22 @@ def test_a_notification_appears_live_in_the_inbox_page(live_daphne: str, setting
     customer_email, admin_email = new_email(), new_email()
     customer_id = make_user(email=customer_email, full_name="Carla <b>Customer</b>")
     make_user(email=admin_email, role="admin")
-    admin = _admin_session(live_daphne, admin_email)
+    admin = _session(live_daphne, admin_email)
     ARTIFACTS.mkdir(exist_ok=True)
+
+    # The customer bought a phone; it is paid, and the vendor has packed it.
+    settings.PAYMENTS_GATEWAY = "sandbox"
+    settings.PAYMENTS_SANDBOX_ENABLED = True
+    settings.PAYMENTS_SANDBOX_WEBHOOK_SECRET = ""
+    settings.PAYMENTS_SANDBOX_WEBHOOK_URL = ""
+    shop = shop_support.make_shop()
+    listing = shop_support.make_listing(shop, stock=3, name="Acme Phone X")
+    order = shop_support.pay_order(
+        shop_support.place_order(customer_user_id=customer_id, lines=[(listing, 1)])
+    )
+    vendor_order = order.vendor_orders.get()
+    shop_support.fulfil([vendor_order], until="packed")
+    vendor = _session(live_daphne, shop.owner_email, shop_support.PASSWORD)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -136,22 +150,35 @@ def test_a_notification_appears_live_in_the_inbox_page(live_daphne: str, setting
             expect(page.locator("#status")).to_have_text("live", timeout=15_000)
             expect(page.locator("#login")).to_be_hidden()
             items = page.locator("#items li")
-            expect(items).to_have_count(1)  # the welcome from registration
-            expect(items.first).to_contain_text("Welcome to Bazaar, Carla <b>Customer</b>!")
-            expect(page.locator("#badge")).to_have_text("1")
+            # The welcome from registration, the order placed, the order confirmed.
+            expect(items).to_have_count(3)
+            expect(items.last).to_contain_text("Welcome to Bazaar, Carla <b>Customer</b>!")
+            expect(page.locator("#badge")).to_have_text("3")
             page.evaluate("window.__noReload = true")
 
-            # 1. An admin grants the vendor role: auth.role_granted -> a reaction.
+            # 1. The vendor ships the order: orders.vendor_order_shipped -> a reaction.
+            shipped = vendor.post(
+                f"{live_daphne}/api/v1/orders/vendor/orders/{vendor_order.pk}/ship",
+                json={"carrier": "La Poste", "tracking_number": "LP123456789FR"},
+            )
+            assert shipped.status_code == 200, shipped.text
+            expect(items).to_have_count(4, timeout=10_000)
+            expect(items.first).to_contain_text("1 x Acme Phone X")
+            expect(items.first).to_contain_text("left the seller with La Poste")
+            expect(items.first).to_contain_text("LP123456789FR")
+            expect(items.first).to_have_class("unread")
+            expect(page.locator("#badge")).to_have_text("4")
+
+            # 2. An admin grants the vendor role: auth.role_granted -> a reaction.
             granted = admin.post(
                 f"{live_daphne}/api/v1/auth/users/{customer_id}/roles", json={"role": "vendor"}
             )
             assert granted.status_code == 200, granted.text
-            expect(items).to_have_count(2, timeout=10_000)
+            expect(items).to_have_count(5, timeout=10_000)
             expect(items.first).to_contain_text("Your vendor account is active.")
-            expect(items.first).to_have_class("unread")
-            expect(page.locator("#badge")).to_have_text("2")
+            expect(page.locator("#badge")).to_have_text("5")
 
-            # 2. Staff send a message: the notifications.send_requested command.
+            # 3. Staff send a message: the notifications.send_requested command.
             sent = admin.post(
                 f"{live_daphne}/api/v1/notifications/messages",
                 json={
@@ -161,9 +188,9 @@ def test_a_notification_appears_live_in_the_inbox_page(live_daphne: str, setting
                 },
             )
             assert sent.status_code == 202, sent.text
-            expect(items).to_have_count(3, timeout=10_000)
+            expect(items).to_have_count(6, timeout=10_000)
             expect(items.first).to_contain_text("Maintenance tonight")
-            expect(page.locator("#badge")).to_have_text("3")
+            expect(page.locator("#badge")).to_have_text("6")
             assert page.evaluate("window.__noReload") is True  # no reload happened
             assert page.locator("#items li script").count() == 0
 

@@ -122,7 +122,7 @@ def test_an_event_about_an_unknown_user_is_a_no_op(django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         publish(auth_events.RoleGranted(user_id=uuid.uuid4(), role="vendor", granted_by=None))
     assert not Notification.objects.exists()
-    assert not DeadLetter.objects.exists()
+    assert not DeadLetter.objects.filter(context="notifications").exists()
 
 
 def test_a_redelivered_event_notifies_once(django_capture_on_commit_callbacks):

@@ -40,6 +40,20 @@ SAMPLE = {
     "product": "Acme Phone X",
     "device": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
     "ip": "203.0.113.7",
+    "order_ref": "3F2A9C1B",
+    "total": Money(125990, "EUR"),
+    "subtotal": Money(89900, "EUR"),
+    "item_count": 3,
+    "items": "2 x Acme Phone X, 1 x Leather case",
+    "carrier": "DHL",
+    "tracking_number": "JD014600006281234567",
+    "reason_text": "you cancelled it.",
+    "reason": "Arrived scratched",
+    "rejection_reason": "Used beyond the return policy",
+    "available": 2,
+    "threshold": 5,
+    "rating": 4,
+    "subject": "Acme Phone X",
 }
 
 
