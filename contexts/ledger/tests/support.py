@@ -38,8 +38,8 @@ def deliver(*events: Any) -> None:
 
 
 def redeliver(event: Any) -> list[str]:
-    """Hand an already delivered event to its handlers again, as a broker redelivery
-    would; returns the outcomes."""
+    """Hand an already delivered event to the ledger's handlers again, as a broker
+    redelivery would; returns the outcomes (other contexts' handlers are theirs to test)."""
     from bazaar_platform.events.consumer import apply
     from bazaar_platform.events.registry import subscriptions_for
 
@@ -47,6 +47,7 @@ def redeliver(event: Any) -> list[str]:
         return [
             apply(sub.handler_name, event.to_message()).value
             for sub in subscriptions_for(event.event_type)
+            if sub.context == "ledger"
         ]
 
 
