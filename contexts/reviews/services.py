@@ -653,9 +653,11 @@ def rating_aggregate_apply(
     return aggregate
 
 
-def rating_aggregate_recompute(*, subject_type: str, subject_id: UUID) -> RatingAggregate:
+def rating_aggregate_recompute(*, subject_type: str, subject_id: UUID) -> bool:
     """Rebuild one subject's aggregate from its published reviews; publish the summary
-    only when it differs from what was stored."""
+    only when it differs from what was stored (then True).
+
+    Run it with the outbox drained: an event still on its way would be applied on top."""
     with transaction.atomic():
         aggregate, _ = RatingAggregate.objects.select_for_update().get_or_create(
             subject_type=subject_type, subject_id=subject_id
@@ -670,7 +672,8 @@ def rating_aggregate_recompute(*, subject_type: str, subject_id: UUID) -> Rating
             setattr(aggregate, f"count_{rating}", n)
         aggregate.count = sum(counts.values())
         aggregate.rating_sum = sum(r * n for r, n in counts.items())
-        if (aggregate.count, aggregate.rating_sum, aggregate.distribution()) != before:
+        changed = (aggregate.count, aggregate.rating_sum, aggregate.distribution()) != before
+        if changed:
             aggregate.save()
             publish(_summary_event(aggregate))
-    return aggregate
+    return changed
