@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from io import StringIO
+from uuid import UUID
 
 import pytest
 from django.core.management import call_command
@@ -39,7 +40,7 @@ operation = st.one_of(
 )  # fmt: skip
 
 
-def _recomputed(subject_id: object) -> tuple[int, int, dict[str, int]]:
+def _recomputed(subject_id: UUID) -> tuple[int, int, dict[str, int]]:
     ratings = list(
         Review.objects.filter(subject_id=subject_id, status=ReviewStatus.PUBLISHED).values_list(
             "rating", flat=True
