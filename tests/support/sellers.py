@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from contexts.auth import facade as auth
+from contexts.auth.services import accounts
 from contexts.catalog import facade as catalog
 from contexts.catalog import services as catalog_services
 from contexts.vendors.services.vendors import StoreInput, vendor_activate, vendor_create
@@ -24,10 +25,16 @@ class Seller:
     owner_email: str
 
 
-def make_user(*, email: str | None = None, role: str | None = None) -> tuple[UUID, str]:
-    """A user (customer role; ``role`` grants another) and their e-mail."""
+def make_user(
+    *, email: str | None = None, role: str | None = None, verified: bool = True
+) -> tuple[UUID, str]:
+    """A user (customer role, e-mail verified so the customer is active unless
+    ``verified=False``; ``role`` grants another) and their e-mail."""
     email = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
-    user_id = auth.user_create_or_get(email=email, full_name="Test User", password=PASSWORD)
+    user, _ = accounts.user_create_or_get(email=email, full_name="Test User", password=PASSWORD)
+    if verified:
+        accounts.user_verify_email(token=accounts.email_verification_token(user=user))
+    user_id = UUID(str(user.pk))
     if role:
         auth.role_grant(user_id=user_id, role=role)
     return user_id, email
