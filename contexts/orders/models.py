@@ -42,6 +42,9 @@ class CartLine(models.Model):
         ]
         ordering = ["added_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.listing_id}"
+
 
 class OrderStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", "Waiting for payment"
@@ -167,6 +170,9 @@ class OrderLine(models.Model):
         ]
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.title}"
+
     @property
     def total_minor(self) -> int:
         return self.unit_price_minor * self.quantity
@@ -198,10 +204,15 @@ class ReturnRequest(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"return {self.pk} ({self.status})"
+
 
 class ReturnLine(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
+    return_request = models.ForeignKey(
+        ReturnRequest, on_delete=models.CASCADE, related_name="lines"
+    )
     order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="return_lines")
     quantity = models.PositiveIntegerField()
 
@@ -209,6 +220,9 @@ class ReturnLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_returnline_qty_pos"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x line {self.order_line_id}"
 
 
 class RefundReason(models.TextChoices):
@@ -237,5 +251,10 @@ class OrderRefund(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="orders_refund_amount_pos"),
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="orders_refund_amount_pos"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount_minor} of {self.vendor_order_id}"

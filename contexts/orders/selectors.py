@@ -16,7 +16,9 @@ from contexts.orders.models import (
 )
 
 
-def order_list_for_customer(*, customer_user_id: UUID, status: str | None = None) -> QuerySet[CustomerOrder]:
+def order_list_for_customer(
+    *, customer_user_id: UUID, status: str | None = None
+) -> QuerySet[CustomerOrder]:
     queryset = CustomerOrder.objects.filter(customer_user_id=customer_user_id).prefetch_related(
         Prefetch("vendor_orders", queryset=VendorOrder.objects.prefetch_related("lines", "returns"))
     )
@@ -29,9 +31,13 @@ def order_get_for_customer(*, customer_user_id: UUID, order_id: UUID) -> Custome
     return order_list_for_customer(customer_user_id=customer_user_id).filter(pk=order_id).first()
 
 
-def vendor_order_list_for_vendor(*, vendor_id: UUID, status: str | None = None) -> QuerySet[VendorOrder]:
-    queryset = VendorOrder.objects.filter(vendor_id=vendor_id).select_related("order").prefetch_related(
-        "lines", "returns"
+def vendor_order_list_for_vendor(
+    *, vendor_id: UUID, status: str | None = None
+) -> QuerySet[VendorOrder]:
+    queryset = (
+        VendorOrder.objects.filter(vendor_id=vendor_id)
+        .select_related("order")
+        .prefetch_related("lines", "returns")
     )
     if status:
         queryset = queryset.filter(status=status)
@@ -42,7 +48,9 @@ def vendor_order_get_for_vendor(*, vendor_id: UUID, vendor_order_id: UUID) -> Ve
     return vendor_order_list_for_vendor(vendor_id=vendor_id).filter(pk=vendor_order_id).first()
 
 
-def return_list_for_vendor(*, vendor_id: UUID, status: str | None = None) -> QuerySet[ReturnRequest]:
+def return_list_for_vendor(
+    *, vendor_id: UUID, status: str | None = None
+) -> QuerySet[ReturnRequest]:
     queryset = ReturnRequest.objects.filter(vendor_id=vendor_id).prefetch_related("lines")
     if status:
         queryset = queryset.filter(status=status)

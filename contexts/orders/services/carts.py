@@ -19,7 +19,7 @@ from bazaar_platform.api.errors import ApplicationError, NotFoundError
 from contexts.orders.models import Cart, CartLine
 from contexts.vendors import facade as vendors
 
-TOKEN_SALT = "orders.cart"
+TOKEN_SALT = "orders.cart"  # noqa: S105 - a signing salt, not a secret
 
 
 @dataclass(frozen=True)
@@ -201,9 +201,7 @@ def cart_read(*, cart: Cart) -> CartView:
     for line in lines:
         info = infos.get(line.listing_id)
         if info is None:
-            changes.append(
-                CartChange(line.listing_id, "removed", "This listing no longer exists.")
-            )
+            changes.append(CartChange(line.listing_id, "removed", "This listing no longer exists."))
             line.delete()
             continue
         if not info.is_purchasable:

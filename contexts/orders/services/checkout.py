@@ -52,7 +52,9 @@ class CheckoutResult:
     created: bool
 
 
-def _invalid(message: str, fields: dict[str, list[str]], code: str = "validation_error") -> ApplicationError:
+def _invalid(
+    message: str, fields: dict[str, list[str]], code: str = "validation_error"
+) -> ApplicationError:
     return ApplicationError(message, code=code, fields=fields)
 
 
@@ -165,7 +167,9 @@ def checkout(
         customer_user_id=customer_user_id, idempotency_key=key
     ).first()
     if existing is not None:
-        return CheckoutResult(order=payment_link_ensure(order=_replayed(existing, fingerprint)), created=False)
+        return CheckoutResult(
+            order=payment_link_ensure(order=_replayed(existing, fingerprint)), created=False
+        )
 
     cart = Cart.objects.filter(customer_user_id=customer_user_id).first()
     cart_lines = list(cart.lines.all()) if cart is not None else []
@@ -249,7 +253,7 @@ def _place(
             reference=str(order.pk),
             lines=[
                 vendors.StockLine(listing_id=line.listing_id, quantity=line.quantity)
-                for line in sorted(cart_lines, key=lambda l: str(l.listing_id))
+                for line in sorted(cart_lines, key=lambda cl: str(cl.listing_id))
             ],
             ttl_seconds=ttl,
         )

@@ -6,6 +6,7 @@ vendor's own only, so another vendor's id answers 404, never 403 (no probing).
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -14,39 +15,45 @@ from django.utils import timezone
 from bazaar_platform.api.errors import ApplicationError, NotFoundError
 from bazaar_platform.events import IntegrationEvent, publish
 from contexts.orders.events import VendorOrderAccepted, VendorOrderDelivered, VendorOrderShipped
-from contexts.orders.models import VendorOrder, VendorOrderStatus
+from contexts.orders.models import CustomerOrder, VendorOrder, VendorOrderStatus
 from contexts.orders.services.lifecycle import order_complete_if_done
 from contexts.orders.services.payloads import line_dict, vendor_order_fields
 from contexts.orders.services.state import transition_check
 
 
 def _locked_for_vendor(vendor_id: UUID, vendor_order_id: UUID) -> VendorOrder:
-    vendor_order = (
-        VendorOrder.objects.select_for_update()
-        .select_related("order")
-        .filter(pk=vendor_order_id, vendor_id=vendor_id)
+    """The vendor's own vendor order, locked after its customer order: every writer
+    locks the order first, then its vendor orders, so they never deadlock."""
+    order_id = (
+        VendorOrder.objects.filter(pk=vendor_order_id, vendor_id=vendor_id)
+        .values_list("order_id", flat=True)
         .first()
     )
-    if vendor_order is None:
+    if order_id is None:
         raise NotFoundError("There is no such vendor order.")
+    order = CustomerOrder.objects.select_for_update().get(pk=order_id)
+    vendor_order = VendorOrder.objects.select_for_update().get(pk=vendor_order_id)
+    vendor_order.order = order
     return vendor_order
 
 
-def _move(vendor_order: VendorOrder, target: str, stamp: str, extra: list[str] | None = None) -> None:
+def _move(
+    vendor_order: VendorOrder, target: str, stamp: str, extra: list[str] | None = None
+) -> None:
     transition_check(kind="vendor_order", current=vendor_order.status, target=target)
     vendor_order.status = target
     setattr(vendor_order, stamp, timezone.now())
     vendor_order.save(update_fields=["status", stamp, "updated_at", *(extra or [])])
 
 
-def _fields(vendor_order: VendorOrder) -> dict[str, object]:
+def _fields(vendor_order: VendorOrder) -> dict[str, Any]:
     return {
         **vendor_order_fields(vendor_order),
         "lines": [line_dict(line) for line in vendor_order.lines.all()],
     }
 
 
-def _publish(event_class: type[IntegrationEvent], vendor_order: VendorOrder, **more: object) -> None:
+def _publish(event_class: type[IntegrationEvent], vendor_order: VendorOrder, **more: Any) -> None:
     publish(event_class(**_fields(vendor_order), **more))
 
 

@@ -52,7 +52,7 @@ def _mark_paid(order: CustomerOrder, payment_id: UUID) -> None:
     VendorOrder.objects.filter(order=order).update(status=VendorOrderStatus.PAID, updated_at=now)
     publish(
         OrderPaid(
-            **order_fields(order),  # type: ignore[arg-type]
+            **order_fields(order),
             payment_id=payment_id,
             vendor_orders=[
                 {
@@ -73,7 +73,9 @@ def _cancel_locked(order: CustomerOrder, *, reason: str) -> list[UUID]:
     was_paid = order.status == OrderStatus.PAID
     transition_check(kind="order", current=order.status, target=OrderStatus.CANCELLED)
     vendor_orders = list(order.vendor_orders.select_for_update().order_by("id"))
-    shipped = [vo for vo in vendor_orders if vo.status not in CANCELLABLE and vo.status != "cancelled"]
+    shipped = [
+        vo for vo in vendor_orders if vo.status not in CANCELLABLE and vo.status != "cancelled"
+    ]
     if shipped:
         raise ConflictError(
             "Part of this order has already shipped; return it after delivery instead.",
@@ -112,7 +114,7 @@ def _cancel_locked(order: CustomerOrder, *, reason: str) -> list[UUID]:
     order.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
     publish(
         OrderCancelled(
-            **order_fields(order),  # type: ignore[arg-type]
+            **order_fields(order),
             reason=reason,
             refunded=bool(refund_ids),
         )
@@ -120,7 +122,9 @@ def _cancel_locked(order: CustomerOrder, *, reason: str) -> list[UUID]:
     return refund_ids
 
 
-def order_cancel(*, order_id: UUID, reason: str, customer_user_id: UUID | None = None) -> CustomerOrder:
+def order_cancel(
+    *, order_id: UUID, reason: str, customer_user_id: UUID | None = None
+) -> CustomerOrder:
     """Cancel an order before anything shipped; refund what was paid.
 
     ``customer_user_id`` restricts it to that customer's orders (404 otherwise).
@@ -209,7 +213,7 @@ def _cancel_after_commit_failed(order: CustomerOrder) -> list[UUID]:
     order.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
     publish(
         OrderCancelled(
-            **order_fields(order),  # type: ignore[arg-type]
+            **order_fields(order),
             reason="out_of_stock",
             refunded=True,
         )
@@ -247,10 +251,15 @@ def orders_expire_unpaid() -> int:
 def order_complete_if_done(*, order: CustomerOrder) -> None:
     """A paid order whose every vendor order is delivered or cancelled is completed."""
     statuses = set(order.vendor_orders.values_list("status", flat=True))
-    if order.status == OrderStatus.PAID and statuses <= {
-        VendorOrderStatus.DELIVERED,
-        VendorOrderStatus.CANCELLED,
-    } and VendorOrderStatus.DELIVERED in statuses:
+    if (
+        order.status == OrderStatus.PAID
+        and statuses
+        <= {
+            VendorOrderStatus.DELIVERED,
+            VendorOrderStatus.CANCELLED,
+        }
+        and VendorOrderStatus.DELIVERED in statuses
+    ):
         transition_check(kind="order", current=order.status, target=OrderStatus.COMPLETED)
         order.status = OrderStatus.COMPLETED
         order.save(update_fields=["status", "updated_at"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from contexts.orders.events import Line
 from contexts.orders.models import CustomerOrder, OrderLine, VendorOrder
@@ -31,7 +32,7 @@ def lines_of_order(order: CustomerOrder) -> Iterable[OrderLine]:
     return OrderLine.objects.filter(vendor_order__order=order).order_by("vendor_order_id", "id")
 
 
-def vendor_order_fields(vendor_order: VendorOrder) -> dict[str, object]:
+def vendor_order_fields(vendor_order: VendorOrder) -> dict[str, Any]:
     """The fields every vendor-order event shares."""
     return {
         "order_id": vendor_order.order_id,
@@ -44,7 +45,7 @@ def vendor_order_fields(vendor_order: VendorOrder) -> dict[str, object]:
     }
 
 
-def order_fields(order: CustomerOrder) -> dict[str, object]:
+def order_fields(order: CustomerOrder) -> dict[str, Any]:
     return {
         "order_id": order.pk,
         "customer_user_id": order.customer_user_id,

@@ -43,7 +43,9 @@ def refund_hold(
     if existing is not None:
         return existing
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
-        raise ApplicationError("A refund amount must be a positive whole number.", code="invalid_amount")
+        raise ApplicationError(
+            "A refund amount must be a positive whole number.", code="invalid_amount"
+        )
     refundable = vendor_order.subtotal_minor - vendor_order.refunded_minor
     if amount_minor > refundable:
         raise ApplicationError(
@@ -110,7 +112,7 @@ def _refund_event(refund: OrderRefund) -> RefundIssued:
         lines = [line_dict(line) for line in vendor_order.lines.all()]
     fields = vendor_order_fields(vendor_order)
     return RefundIssued(
-        **fields,  # type: ignore[arg-type]
+        **fields,
         lines=lines,
         refund_id=refund.payment_refund_id or refund.pk,
         amount_minor=refund.amount_minor,
@@ -125,7 +127,16 @@ def refunds_send_pending(*, refund_ids: list[UUID], publish_event: bool = True) 
         try:
             refund_send(refund_id=refund_id, publish_event=publish_event)
         except payments.PaymentGatewayUnavailable:
-            logger.warning("refund postponed: gateway unavailable", extra={"refund": str(refund_id)})
+            logger.warning(
+                "refund postponed: gateway unavailable", extra={"refund": str(refund_id)}
+            )
+        except ApplicationError as exc:
+            # The state change it follows is committed; the hold stays for the retry
+            # task and for staff (admin: refunds without an issue date).
+            logger.error(
+                "refund refused by the payments context",
+                extra={"refund": str(refund_id), "code": exc.code, "detail": exc.message},
+            )
 
 
 def refunds_retry() -> int:

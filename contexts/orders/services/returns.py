@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -20,6 +21,7 @@ from bazaar_platform.api.errors import ApplicationError, ConflictError, NotFound
 from bazaar_platform.events import publish
 from contexts.orders.events import ReturnApproved, ReturnRejected, ReturnRequested
 from contexts.orders.models import (
+    CustomerOrder,
     OrderLine,
     RefundReason,
     ReturnLine,
@@ -49,7 +51,7 @@ def _reason(value: object, field: str = "reason") -> str:
     return value.strip()
 
 
-def _event_fields(ret: ReturnRequest) -> dict[str, object]:
+def _event_fields(ret: ReturnRequest) -> dict[str, Any]:
     return {
         **vendor_order_fields(ret.vendor_order),
         "lines": [
@@ -81,13 +83,15 @@ def return_request(
     if len({line.line_id for line in lines}) != len(lines):
         raise ApplicationError("Each line may appear once.", code="validation_error")
     with transaction.atomic():
-        vendor_order = (
-            VendorOrder.objects.select_for_update()
-            .filter(pk=vendor_order_id, customer_user_id=customer_user_id)
+        order_id = (
+            VendorOrder.objects.filter(pk=vendor_order_id, customer_user_id=customer_user_id)
+            .values_list("order_id", flat=True)
             .first()
         )
-        if vendor_order is None:
+        if order_id is None:
             raise NotFoundError("There is no such vendor order.")
+        CustomerOrder.objects.select_for_update().filter(pk=order_id).first()
+        vendor_order = VendorOrder.objects.select_for_update().get(pk=vendor_order_id)
         if vendor_order.status != VendorOrderStatus.DELIVERED:
             raise ConflictError(
                 "Only delivered orders can be returned.",
@@ -104,7 +108,9 @@ def return_request(
         for wanted in lines:
             line = order_lines.get(wanted.line_id)
             if line is None:
-                raise NotFoundError("A line is not part of this vendor order.", code="line_not_found")
+                raise NotFoundError(
+                    "A line is not part of this vendor order.", code="line_not_found"
+                )
             returnable = line.quantity - line.returned_quantity - _pending_quantity(line)
             if (
                 isinstance(wanted.quantity, bool)
@@ -117,19 +123,23 @@ def return_request(
                     extra={"line_id": str(line.pk), "returnable": returnable},
                 )
             ReturnLine.objects.create(return_request=ret, order_line=line, quantity=wanted.quantity)
-        publish(ReturnRequested(**_event_fields(ret)))  # type: ignore[arg-type]
+        publish(ReturnRequested(**_event_fields(ret)))
     return ret
 
 
 def _locked_return(vendor_id: UUID, return_id: UUID) -> ReturnRequest:
-    ret = (
-        ReturnRequest.objects.select_for_update()
-        .select_related("vendor_order")
-        .filter(pk=return_id, vendor_id=vendor_id)
+    """The vendor's own return, locked after its order and vendor order (the order of
+    locks every writer of orders follows)."""
+    ids = (
+        ReturnRequest.objects.filter(pk=return_id, vendor_id=vendor_id)
+        .values_list("vendor_order__order_id", "vendor_order_id")
         .first()
     )
-    if ret is None:
+    if ids is None:
         raise NotFoundError("There is no such return.")
+    CustomerOrder.objects.select_for_update().filter(pk=ids[0]).first()
+    VendorOrder.objects.select_for_update().filter(pk=ids[1]).first()
+    ret = ReturnRequest.objects.select_for_update().select_related("vendor_order").get(pk=return_id)
     if ret.status != ReturnStatus.REQUESTED:
         raise ConflictError(f"This return was already {ret.status}.", code="already_decided")
     return ret
@@ -151,7 +161,9 @@ def return_approve(
         worth = sum(rl.order_line.unit_price_minor * rl.quantity for rl in return_lines)
         amount = worth if refund_amount_minor is None else refund_amount_minor
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-            raise ApplicationError("A refund amount must be a whole number >= 0.", code="invalid_amount")
+            raise ApplicationError(
+                "A refund amount must be a whole number >= 0.", code="invalid_amount"
+            )
         if amount > worth:
             raise ApplicationError(
                 f"The returned lines are worth {worth}; the refund cannot exceed it.",
@@ -187,7 +199,7 @@ def return_approve(
         ret.save(update_fields=["status", "refund_amount_minor", "restock", "decided_at"])
         publish(
             ReturnApproved(
-                **_event_fields(ret),  # type: ignore[arg-type]
+                **_event_fields(ret),
                 refund_amount_minor=amount,
                 restock=restock,
             )
@@ -204,5 +216,5 @@ def return_reject(*, vendor_id: UUID, return_id: UUID, reason: str) -> ReturnReq
         ret.rejection_reason = rejection
         ret.decided_at = timezone.now()
         ret.save(update_fields=["status", "rejection_reason", "decided_at"])
-        publish(ReturnRejected(**_event_fields(ret), rejection_reason=rejection))  # type: ignore[arg-type]
+        publish(ReturnRejected(**_event_fields(ret), rejection_reason=rejection))
     return ret

@@ -10,14 +10,14 @@ from __future__ import annotations
 from bazaar_platform.api.errors import ConflictError
 from contexts.orders.models import OrderStatus, VendorOrderStatus
 
-O = OrderStatus
+S = OrderStatus
 V = VendorOrderStatus
 
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
-    O.PENDING_PAYMENT: frozenset({O.PAID, O.CANCELLED}),
-    O.PAID: frozenset({O.COMPLETED, O.CANCELLED}),
-    O.COMPLETED: frozenset(),
-    O.CANCELLED: frozenset(),
+    S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
+    S.PAID: frozenset({S.COMPLETED, S.CANCELLED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
 }
 
 VENDOR_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
