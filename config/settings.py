@@ -720,3 +720,12 @@ REVIEWS_BANNED_WORDS: list[str] = env.list(
 REVIEWS_MAX_PER_DAY: int = env.int("REVIEWS_MAX_PER_DAY", default=5)
 REVIEWS_PHOTO_MAX_BYTES: int = env.int("REVIEWS_PHOTO_MAX_BYTES", default=2 * 1024 * 1024)
 REVIEWS_PHOTO_MAX_PIXELS: int = env.int("REVIEWS_PHOTO_MAX_PIXELS", default=40_000_000)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        # reviews and orders both have "status" fields with their own choices: name each
+        "ReviewStatusEnum": "contexts.reviews.models.ReviewStatus",
+        "VendorOrderStatusEnum": "contexts.orders.models.VendorOrderStatus",
+        "ReviewSubjectTypeEnum": "contexts.reviews.models.SubjectType",
+        "ReviewReportReasonEnum": "contexts.reviews.models.ReportReason",
+    }
+)

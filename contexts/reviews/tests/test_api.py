@@ -9,6 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from contexts.catalog import facade as catalog
+from contexts.reviews import services
 from contexts.reviews.tests.conftest import image_bytes, login
 from tests.support.sellers import make_user
 
@@ -181,8 +183,6 @@ def test_sorts_and_filters(product_id, write_review):
     assert ratings("verified=true") == []
     assert ratings("verified=false&sort=lowest") == [1, 3, 5]
     voter = make_user()[0]
-    from contexts.reviews import services
-
     services.review_vote_helpful(review_id=ids[3], voter_user_id=voter)
     assert ratings("sort=most_helpful")[0] == 3
 
@@ -191,8 +191,6 @@ def test_sorts_and_filters(product_id, write_review):
 def test_constant_queries_per_page(
     product_id, write_review, seller, django_assert_num_queries, count
 ):
-    from contexts.reviews import services
-
     for n in range(count):
         review = write_review(author=make_user()[0], subject_id=product_id, rating=1 + n % 5,
                               body=f"Honest opinion number {n}, fine.")  # fmt: skip
@@ -203,3 +201,14 @@ def test_constant_queries_per_page(
     with django_assert_num_queries(3):
         response = client.get(f"{API}/subjects/product/{product_id}?limit=20")
     assert len(response.json()["data"]) == count
+
+
+def test_catalogue_shows_the_product_rating_from_review_events(product_id, write_review, committed):
+    write_review(author=make_user()[0], subject_id=product_id, rating=5)
+    review = write_review(author=make_user()[0], subject_id=product_id, rating=2)
+    slug = catalog.product_summaries([product_id])[product_id].slug
+    detail = APIClient().get(f"/api/v1/catalog/products/{slug}/").json()["data"]
+    assert (detail["rating_average"], detail["rating_count"]) == (3.5, 2)
+    committed(services.review_delete, review_id=review.pk, author_user_id=review.author_user_id)
+    detail = APIClient().get(f"/api/v1/catalog/products/{slug}/").json()["data"]
+    assert (detail["rating_average"], detail["rating_count"]) == (5.0, 1)
