@@ -140,6 +140,7 @@ def place_order(
 def sandbox_webhook(order: CustomerOrder, *, approve: bool = True) -> None:
     """Play the payer on the sandbox page, then deliver its signed webhook to the payments
     context (what the sandbox's HTTP POST does, without a server)."""
+    assert order.payment_id is not None, "the order has no payment link"
     payment = Payment.objects.get(pk=order.payment_id)
     checkout_id = payment.gateway_session_id
     with committed():

@@ -241,7 +241,7 @@ def test_customers_and_vendors_reach_only_their_own_orders_on_every_endpoint(
     rival = client_for(support.make_shop().owner_email)
     owner = client_for(email_of(customer))
 
-    customer_urls = [
+    customer_urls: list[tuple[str, str, Any]] = [
         ("get", f"/api/v1/orders/mine/{order_id}", None),
         ("post", f"/api/v1/orders/mine/{order_id}/cancel", None),
         (
@@ -255,7 +255,7 @@ def test_customers_and_vendors_reach_only_their_own_orders_on_every_endpoint(
     assert data(stranger.get("/api/v1/orders/mine")) == []
     assert data(owner.get("/api/v1/orders/mine"))[0]["order_id"] == str(order_id)
 
-    vendor_urls = [
+    vendor_urls: list[tuple[str, str, Any]] = [
         ("get", f"/api/v1/orders/vendor/orders/{vendor_order.pk}", None),
         ("post", f"/api/v1/orders/vendor/orders/{vendor_order.pk}/accept", None),
         ("post", f"/api/v1/orders/vendor/orders/{vendor_order.pk}/pack", None),

@@ -34,6 +34,11 @@ def payloads(event_type: str) -> list[dict[str, Any]]:
     ]
 
 
+def _payment_of(order: CustomerOrder) -> UUID:
+    assert order.payment_id is not None
+    return order.payment_id
+
+
 def paid_order(customer: UUID, lines: list[tuple[UUID, int]]) -> CustomerOrder:
     return support.pay_order(support.place_order(customer_user_id=customer, lines=lines))
 
@@ -124,7 +129,7 @@ def test_a_payment_after_the_stock_was_sold_elsewhere_cancels_and_refunds(
     support.pay_order(slow)
     refund = OrderRefund.objects.get(vendor_order__order=slow)
     assert refund.amount_minor == 3000 and refund.issued_at is not None
-    summary = payments.payment_get(payment_id=slow.payment_id)
+    summary = payments.payment_get(payment_id=_payment_of(slow))
     assert summary is not None and summary.refunded_minor == 3000
 
 
@@ -166,7 +171,7 @@ def test_cancelling_a_paid_order_returns_the_stock_and_refunds_each_vendor_order
     assert (available(a), available(b)) == (3, 3)
     refunds = sorted((p["vendor_id"], p["amount_minor"]) for p in payloads("orders.refund_issued"))
     assert refunds == sorted([(str(shop_a.vendor_id), 2000), (str(shop_b.vendor_id), 2000)])
-    summary = payments.payment_get(payment_id=order.payment_id)
+    summary = payments.payment_get(payment_id=_payment_of(order))
     assert summary is not None and summary.refunded_minor == 4000
     # idempotent, and illegal afterwards
     assert lifecycle.order_cancel(order_id=order.pk, reason="customer").status == "cancelled"
@@ -298,7 +303,7 @@ def test_a_partial_return_refunds_what_the_vendor_approves_and_restocks(
     assert issued["lines"][0]["quantity"] == 1
     vendor_order.refresh_from_db()
     assert vendor_order.refunded_minor == 700
-    summary = payments.payment_get(payment_id=vendor_order.order.payment_id)
+    summary = payments.payment_get(payment_id=_payment_of(vendor_order.order))
     assert summary is not None and summary.refunded_minor == 700
     with pytest.raises(ConflictError):
         returns.return_approve(vendor_id=shop.vendor_id, return_id=ret.pk)
