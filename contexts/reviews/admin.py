@@ -128,14 +128,12 @@ class ReviewAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Review, form: Any, change: bool) -> None:
+        # The review itself is read-only here: only the decision is acted on, by a service.
         decision = form.cleaned_data.get("decision") or ""
         try:
             _apply(decision, obj, form.cleaned_data.get("reason") or "")
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """Nothing to save: the reports inline is read-only."""
 
     def _bulk(self, request: HttpRequest, queryset: QuerySet[Review], decision: str) -> None:
         done = 0

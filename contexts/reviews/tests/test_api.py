@@ -212,3 +212,27 @@ def test_catalogue_shows_the_product_rating_from_review_events(product_id, write
     committed(services.review_delete, review_id=review.pk, author_user_id=review.author_user_id)
     detail = APIClient().get(f"/api/v1/catalog/products/{slug}/").json()["data"]
     assert (detail["rating_average"], detail["rating_count"]) == (5.0, 1)
+
+
+def test_third_party_tokens_read_but_never_write(product_id, write_review):
+    from bazaar_platform.tokens.principal import TokenPrincipal
+
+    user_id = make_user()[0]
+    review = write_review(author=make_user()[0], subject_id=product_id)
+    app = APIClient()
+    app.force_authenticate(
+        user=TokenPrincipal(
+            user_id=user_id,
+            roles=frozenset({"customer"}),
+            scopes=frozenset({"openid", "profile"}),
+            claims={"client_id": "someone-elses-app", "sub": str(user_id)},
+        )
+    )
+    assert app.get(f"{API}/subjects/product/{product_id}").status_code == 200
+    for response in (
+        _create(app, product_id),
+        app.post(f"{API}/{review.pk}/vote"),
+        app.post(f"{API}/{review.pk}/report", {"reason": "spam"}, format="json"),
+        app.get(f"{API}/mine"),
+    ):
+        assert (response.status_code, _error(response)) == (403, "first_party_only")
