@@ -19,7 +19,13 @@ from django.http import HttpRequest
 
 from bazaar_platform.api.errors import ApplicationError
 from contexts.reviews import services
-from contexts.reviews.models import RatingAggregate, Review, ReviewReport, ReviewStatus
+from contexts.reviews.models import (
+    RatingAggregate,
+    Review,
+    ReviewReport,
+    ReviewRevision,
+    ReviewStatus,
+)
 
 DECISIONS = [
     ("", "— no change —"),
@@ -50,6 +56,20 @@ class ReviewReportInline(admin.TabularInline):
     fields = ("reason", "note", "reporter_user_id", "status", "created_at")
     readonly_fields = fields
     can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class ReviewRevisionInline(admin.TabularInline):
+    """The edit history: each row is the review as it was before one edit."""
+
+    model = ReviewRevision
+    extra = 0
+    fields = ("created_at", "rating", "title", "body")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = "edit history (versions before each edit)"
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
@@ -118,7 +138,7 @@ class ReviewAdmin(admin.ModelAdmin):
         "published_at",
     )
     fields = (*readonly_fields, "decision", "reason")
-    inlines = [ReviewReportInline]
+    inlines = [ReviewReportInline, ReviewRevisionInline]
     actions = ["approve_selected", "remove_selected"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -14,6 +14,7 @@ from contexts.reviews.models import (
     Review,
     ReviewPhoto,
     ReviewReport,
+    ReviewRevision,
     ReviewStatus,
 )
 
@@ -74,6 +75,16 @@ def review_get_visible(*, review_id: UUID, viewer_user_id: UUID | None) -> Revie
     if review.status != ReviewStatus.PUBLISHED and review.author_user_id != viewer_user_id:
         return None
     return review
+
+
+def review_revisions(*, review_id: UUID, author_user_id: UUID) -> QuerySet[ReviewRevision] | None:
+    """The edit history of the author's own review, newest first; None if not theirs."""
+    mine = Review.objects.filter(pk=review_id, author_user_id=author_user_id).exclude(
+        status=ReviewStatus.DELETED
+    )
+    if not mine.exists():
+        return None
+    return ReviewRevision.objects.filter(review_id=review_id).order_by("-created_at", "-id")
 
 
 def report_queue() -> QuerySet[Review]:

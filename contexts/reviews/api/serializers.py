@@ -13,7 +13,14 @@ from django.utils.html import escape, linebreaks
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contexts.reviews.models import ReportReason, Review, ReviewPhoto, ReviewReply, SubjectType
+from contexts.reviews.models import (
+    ReportReason,
+    Review,
+    ReviewPhoto,
+    ReviewReply,
+    ReviewRevision,
+    SubjectType,
+)
 from contexts.reviews.selectors import SORTS
 
 
@@ -136,6 +143,12 @@ class ReviewOutput(serializers.ModelSerializer):
 
     def get_is_own(self, review: Review) -> bool:
         return str(review.author_user_id) == str(self.context.get("viewer_user_id"))
+
+
+class RevisionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ReviewRevision
+        fields = ["rating", "title", "body", "created_at"]
 
 
 class RatingSummaryOutput(serializers.Serializer):

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern] = [
     path("mine", v.MyReviewListApi.as_view(), name="mine"),
     path("create", v.ReviewCreateApi.as_view(), name="create"),
     path("<uuid:review_id>", v.ReviewDetailApi.as_view(), name="detail"),
+    path("<uuid:review_id>/history", v.ReviewHistoryApi.as_view(), name="history"),
     path("<uuid:review_id>/update", v.ReviewUpdateApi.as_view(), name="update"),
     path("<uuid:review_id>/delete", v.ReviewDeleteApi.as_view(), name="delete"),
     path("<uuid:review_id>/photos", v.ReviewPhotoAddApi.as_view(), name="photo-add"),

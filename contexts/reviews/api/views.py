@@ -33,6 +33,7 @@ from contexts.reviews.selectors import (
     review_get_visible,
     review_list_for_author,
     review_list_for_subject,
+    review_revisions,
 )
 
 
@@ -145,6 +146,20 @@ class ReviewDetailApi(BazaarAPIView):
     @extend_schema(responses=s.ReviewOutput, summary="A published review (or one's own)")
     def get(self, request: Request, review_id: UUID) -> Response:
         return _review_out(request, review_id)
+
+
+class ReviewHistoryApi(BazaarAPIView):
+    permission_classes = [IsActiveCustomer]
+
+    @extend_schema(
+        responses=s.RevisionOutput(many=True),
+        summary="The edit history of my review (each version before an edit, newest first)",
+    )
+    def get(self, request: Request, review_id: UUID) -> Response:
+        revisions = review_revisions(review_id=review_id, author_user_id=_user(request))
+        if revisions is None:
+            raise NotFoundError("No such review of yours.")
+        return Response(s.RevisionOutput(revisions, many=True).data)
 
 
 class ReviewCreateApi(BazaarAPIView):

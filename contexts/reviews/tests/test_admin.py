@@ -31,6 +31,10 @@ def _decide(admin_client, review: Review, decision: str, reason: str = ""):
             "reports-INITIAL_FORMS": "0",
             "reports-MIN_NUM_FORMS": "0",
             "reports-MAX_NUM_FORMS": "1000",
+            "revisions-TOTAL_FORMS": "0",
+            "revisions-INITIAL_FORMS": "0",
+            "revisions-MIN_NUM_FORMS": "0",
+            "revisions-MAX_NUM_FORMS": "1000",
         },
     )
 
@@ -46,8 +50,12 @@ def test_pages_render_and_the_reports_queue_filters(
     queue = admin_client.get(f"{ADMIN}/?reported=yes")
     assert reported.title.encode() in queue.content
     assert queue.context["cl"].result_count == 1
+    services.review_update(
+        review_id=reported.pk, author_user_id=reported.author_user_id, body="Fine enough, mostly."
+    )
     page = admin_client.get(f"{ADMIN}/{reported.pk}/change/")
     assert page.status_code == 200 and b"spam" in page.content
+    assert b"Fine enough, works." in page.content  # the version before the edit
     assert admin_client.get(f"{ADMIN}/add/").status_code == 403
     assert admin_client.get(f"{ADMIN}/{reported.pk}/delete/").status_code == 403
 

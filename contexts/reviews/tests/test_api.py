@@ -129,6 +129,9 @@ def test_edit_report_and_photos(author, product_id, settings):
     assert edited.json()["data"]["rating"] == 2
     bad = client.post(f"{API}/{review_id}/update", {"rating": 9}, format="json")
     assert bad.status_code == 400
+    history = client.get(f"{API}/{review_id}/history").json()["data"]
+    assert [h["rating"] for h in history] == [4]
+    assert login(APIClient(), make_user()[1]).get(f"{API}/{review_id}/history").status_code == 404
     reporter = login(APIClient(), make_user()[1])
     report = reporter.post(f"{API}/{review_id}/report", {"reason": "spam"}, format="json")
     assert report.status_code == 201
