@@ -298,7 +298,7 @@ def review_create(
             review.save(force_insert=True)
     except IntegrityError:
         raise ConflictError(
-            f"You have already reviewed this {subject_type}; edit that review instead.",
+            f"You have already reviewed this {subject_type}.",
             code="already_reviewed",
         ) from None
     return review

@@ -253,3 +253,16 @@ def test_aggregate_handlers_are_idempotent_through_the_inbox(product_id, custome
               and s.context == "reviews"]  # fmt: skip
     apply_event(sub, event)  # a redelivery
     assert RatingAggregate.objects.get(subject_id=product_id).count == 1
+
+
+def test_a_customer_writing_too_many_reviews_a_day_waits_for_staff(
+    settings, seller, customer, write_review
+):
+    settings.REVIEWS_MAX_PER_DAY = 2
+    statuses = [
+        write_review(author=customer, subject_id=make_product(vendor_id=seller.vendor_id),
+                     body=f"Review number {n}, all good.").status
+        for n in range(3)
+    ]  # fmt: skip
+    assert statuses == [ReviewStatus.PUBLISHED, ReviewStatus.PUBLISHED, ReviewStatus.PENDING]
+    assert Review.objects.get(status=ReviewStatus.PENDING).moderation_flags == ["rate"]
