@@ -151,7 +151,7 @@ _REPEATED_WORD = re.compile(r"\b(\w+)\b(?:\W+\1\b){4,}", re.IGNORECASE)
 
 
 def moderation_flags(
-    *, text: str, banned_words: list[str], recent_reviews: int, duplicate: bool
+    *, text: str, banned_words: list[str], recent_reviews: int, max_per_day: int, duplicate: bool
 ) -> list[str]:
     """Why a review should wait for staff (empty: publish it). Pure, so it is unit-tested
     without a database; the caller counts the author's recent reviews and duplicates."""
@@ -163,7 +163,7 @@ def moderation_flags(
         flags.append("banned_word")
     if duplicate or _REPEATED_CHARACTER.search(text) or _REPEATED_WORD.search(text):
         flags.append("repeated_text")
-    if recent_reviews >= settings.REVIEWS_MAX_PER_DAY:
+    if recent_reviews >= max_per_day:
         flags.append("rate")
     return flags
 
@@ -180,6 +180,7 @@ def _flags_for(review: Review, *, count_rate: bool) -> list[str]:
         text=f"{review.title}\n{review.body}",
         banned_words=list(settings.REVIEWS_BANNED_WORDS),
         recent_reviews=recent,
+        max_per_day=settings.REVIEWS_MAX_PER_DAY,
         duplicate=duplicate,
     )
 

@@ -47,24 +47,27 @@ def test_html_is_kept_as_typed_text():
         ("good good good good good good", "repeated_text"),
     ],
 )
-def test_automatic_moderation_flags(settings, text, flag):
-    settings.REVIEWS_MAX_PER_DAY = 5
-    flags = moderation_flags(text=text, banned_words=["scam"], recent_reviews=0, duplicate=False)
+def test_automatic_moderation_flags(text, flag):
+    flags = moderation_flags(
+        text=text, banned_words=["scam"], recent_reviews=0, max_per_day=5, duplicate=False
+    )
     assert flags == [flag]
 
 
-def test_clean_text_passes_and_rate_and_duplicates_flag(settings):
-    settings.REVIEWS_MAX_PER_DAY = 5
+def test_clean_text_passes_and_rate_and_duplicates_flag():
     text = "Sturdy, arrived quickly, the colour is as pictured. Scampi not included."
     assert (
-        moderation_flags(text=text, banned_words=["scam"], recent_reviews=4, duplicate=False) == []
+        moderation_flags(
+            text=text, banned_words=["scam"], recent_reviews=4, max_per_day=5, duplicate=False
+        )
+        == []
     )
-    assert moderation_flags(text=text, banned_words=[], recent_reviews=5, duplicate=False) == [
-        "rate"
-    ]
-    assert moderation_flags(text=text, banned_words=[], recent_reviews=0, duplicate=True) == [
-        "repeated_text"
-    ]
+    assert moderation_flags(
+        text=text, banned_words=[], recent_reviews=5, max_per_day=5, duplicate=False
+    ) == ["rate"]
+    assert moderation_flags(
+        text=text, banned_words=[], recent_reviews=0, max_per_day=5, duplicate=True
+    ) == ["repeated_text"]
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
