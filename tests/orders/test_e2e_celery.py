@@ -137,6 +137,18 @@ def stack(django_db_setup: Any, django_db_blocker: Any, vhost: str) -> Iterator[
         worker.stop()
 
 
+@pytest.fixture(autouse=True)
+def _server_password_hashers(settings: Any) -> None:
+    """Accounts made here must log in at gunicorn, which hashes as the project does."""
+    from django.conf import global_settings
+
+    from config import settings as project
+
+    settings.PASSWORD_HASHERS = getattr(
+        project, "PASSWORD_HASHERS", global_settings.PASSWORD_HASHERS
+    )
+
+
 def test_purchase_with_events_through_celery_over_rabbitmq(stack: Http) -> None:
     final = purchase_end_to_end(stack, timeout=60)
     assert final["status"] == "completed" and final["refunded_minor"] == 2500

@@ -32,6 +32,7 @@ from contexts.payments.services import sandbox, webhooks
 from contexts.vendors.models import MemberRole, Store, Vendor, VendorMember, VendorStatus
 from contexts.vendors.services.listings import ListingInput, listing_create
 from tests.support.catalog import make_product
+from tests.support.subscriptions import ensure_plans
 
 PASSWORD = "Orders-test-Passw0rd!"
 ADDRESS = {
@@ -76,6 +77,7 @@ def make_customer(*, email: str | None = None) -> UUID:
 
 def make_shop(*, currency: str = "EUR") -> Shop:
     """An active vendor with an open store, owned by a fresh vendor account."""
+    ensure_plans()  # a transactional test's flush removed the migrations' plans
     tag = unique("shop")
     email = f"{tag}@vendors.test"
     with committed():

@@ -37,7 +37,7 @@ from bazaar_platform.events import publish
 from contexts.auth import facade as auth
 from contexts.orders.events import OrderPlaced
 from contexts.orders.models import Cart, CartLine, CustomerOrder, OrderLine, VendorOrder
-from contexts.orders.services.payloads import order_lines
+from contexts.orders.services.payloads import line_dict
 from contexts.payments import facade as payments
 from contexts.vendors import facade as vendors
 
@@ -209,6 +209,7 @@ def _place(
         by_store[infos[line.listing_id].store_id].append(line)
     total = sum(infos[line.listing_id].price_minor * line.quantity for line in cart_lines)
     ttl = settings.ORDERS_PAYMENT_TTL_SECONDS
+    placed: list[OrderLine] = []
     with transaction.atomic():
         order = CustomerOrder.objects.create(
             id=uuid.uuid4(),
@@ -232,7 +233,7 @@ def _place(
                     infos[line.listing_id].price_minor * line.quantity for line in store_lines
                 ),
             )
-            OrderLine.objects.bulk_create(
+            placed += OrderLine.objects.bulk_create(
                 OrderLine(
                     vendor_order=vendor_order,
                     listing_id=line.listing_id,
@@ -265,7 +266,7 @@ def _place(
                 customer_user_id=customer_user_id,
                 currency=currency,
                 total_minor=total,
-                lines=order_lines(order),
+                lines=[line_dict(line) for line in placed],
                 expires_at=order.expires_at.isoformat(),
             )
         )
@@ -292,8 +293,11 @@ def payment_link_ensure(*, order: CustomerOrder) -> CustomerOrder:
         cancel_url=settings.ORDERS_PAYMENT_CANCEL_URL,
         payer_user_id=order.customer_user_id,
     )
-    CustomerOrder.objects.filter(pk=order.pk, payment_id__isnull=True).update(
+    updated = CustomerOrder.objects.filter(pk=order.pk, payment_id__isnull=True).update(
         payment_id=link.payment_id, payment_url=link.url
     )
-    order.refresh_from_db()
+    if updated:
+        order.payment_id, order.payment_url = link.payment_id, link.url
+    else:  # a concurrent replay attached it first (the same link: same idempotency key)
+        order.refresh_from_db()
     return order
