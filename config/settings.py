@@ -487,6 +487,9 @@ PASSWORD_HASHERS = [
 CATALOG_IMAGE_MAX_BYTES: int = env.int("CATALOG_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
 CATALOG_IMAGE_MAX_PIXELS: int = env.int("CATALOG_IMAGE_MAX_PIXELS", default=40_000_000)
 CATALOG_THUMBNAIL_SIZE: int = env.int("CATALOG_THUMBNAIL_SIZE", default=400)
+# Currency of the prices shown in the product list and of sort=price when the request
+# names none (offers in other currencies are not converted).
+CATALOG_DEFAULT_CURRENCY: str = env.str("CATALOG_DEFAULT_CURRENCY", default="EUR")
 
 
 # === Payments (contexts/payments) ============================================
@@ -548,6 +551,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "VendorMemberRoleEnum": "contexts.vendors.models.MemberRole",
         "VendorStaffRoleEnum": [("manager", "Manager"), ("staff", "Staff")],
+        "ListingStatusEnum": "contexts.vendors.models.ListingStatus",
+        "ListingConditionEnum": "contexts.vendors.models.ListingCondition",
         "SubscriptionChargeKindEnum": "contexts.subscriptions.models.ChargeKind",
         # the catalogue's attribute kinds share the field name "kind": name both
         "AttributeKindEnum": "contexts.catalog.models.Attribute.Kind",

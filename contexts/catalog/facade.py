@@ -27,6 +27,7 @@ __all__ = [
     "variant_get",
     "variant_is_purchasable",
     "variant_lookup",
+    "variants_for_sale",
 ]
 
 
@@ -148,6 +149,31 @@ def variant_lookup(variant_ids: Iterable[uuid.UUID | str]) -> dict[uuid.UUID, Va
         )
         for v in Variant.objects.filter(pk__in=ids).select_related("product")
     }
+
+
+def variants_for_sale(*, limit: int = 100, offset: int = 0) -> list[VariantInfo]:
+    """Active variants of published products, in a stable order (product slug, position):
+    what a vendor may list. Paginated by ``limit`` / ``offset`` (``limit`` at most 1000)."""
+    limit = max(0, min(limit, 1000))
+    rows = (
+        Variant.objects.filter(is_active=True, product__status=Product.Status.PUBLISHED)
+        .select_related("product")
+        .order_by("product__slug", "position", "id")[offset : offset + limit]
+    )
+    return [
+        VariantInfo(
+            variant_id=v.id,
+            product_id=v.product_id,
+            product_name=v.product.name,
+            product_slug=v.product.slug,
+            sku=v.sku,
+            name=v.name,
+            attributes={**(v.product.attributes or {}), **(v.attributes or {})},
+            is_active=v.is_active,
+            product_published=True,
+        )
+        for v in rows
+    ]
 
 
 def variant_get(variant_id: uuid.UUID | str) -> VariantInfo | None:

@@ -247,3 +247,51 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return self.image.name or str(self.id)
+
+
+class Offer(models.Model):
+    """A store's offer of a variant: the catalogue's read model of the vendors context's
+    listings, kept by the handlers of ``vendors.listing_updated`` / ``listing_removed``.
+
+    Ids of the vendors context are plain UUIDs (no foreign keys across contexts); the
+    product and variant are this context's ids, also stored plainly so an offer for a
+    variant merged away is simply never shown. ``source_updated_at`` is the listing's own
+    time: an older snapshot arriving late is ignored, and a removal is kept as a
+    tombstone (``is_removed``) so a redelivered snapshot cannot bring the offer back.
+    """
+
+    listing_id = models.UUIDField(primary_key=True)
+    product_id = models.UUIDField()
+    variant_id = models.UUIDField()
+    store_id = models.UUIDField(db_index=True)
+    vendor_id = models.UUIDField()
+    store_name = models.CharField(max_length=120, blank=True)
+    store_slug = models.CharField(max_length=50, blank=True)
+    price_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    condition = models.CharField(max_length=12)
+    available = models.IntegerField(default=0)
+    is_purchasable = models.BooleanField(default=False)
+    is_removed = models.BooleanField(default=False)
+    source_updated_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["price_minor", "listing_id"]
+        indexes = [
+            # the list's subqueries: a product's live offers in one currency, by price
+            models.Index(
+                fields=["product_id", "currency", "price_minor"],
+                condition=models.Q(is_purchasable=True, is_removed=False),
+                name="offer_live_by_product",
+            ),
+            models.Index(fields=["variant_id"], name="offer_variant"),
+            models.Index(fields=["updated_at"], name="offer_updated_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_name or self.store_id}: {self.price_minor} {self.currency}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.is_purchasable and not self.is_removed

@@ -16,26 +16,32 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import nh3
+from django.conf import settings
 from django.db.models import (
+    CharField,
+    Count,
     Exists,
     F,
+    IntegerField,
     Max,
     Model,
-    OrderBy,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.fields.json import KeyTransform
 
 from bazaar_platform.api.errors import ApplicationError, NotFoundError
+from bazaar_platform.currencies import is_currency
 from contexts.catalog.models import (
     Attribute,
     AttributeValue,
     Brand,
     Category,
+    Offer,
     Product,
     ProductImage,
     ProductType,
@@ -118,16 +124,22 @@ class ProductSort:
     ``prepare`` may annotate the queryset first (a sort key that comes from a read model).
     """
 
-    order_by: tuple[str | OrderBy, ...]
+    order_by: tuple[Any, ...]
     prepare: Callable[[QuerySet[Product]], QuerySet[Product]] | None = None
 
 
+# ``price_from`` is annotated on every list row (see ``product_list``): the lowest live
+# offer in the requested currency, from the catalogue's offers read model.
 PRODUCT_SORTS: dict[str, ProductSort] = {
     "newest": ProductSort(order_by=("-published_at", "-id")),
     "oldest": ProductSort(order_by=("published_at", "id")),
     "name": ProductSort(order_by=("name", "id")),
     "-name": ProductSort(order_by=("-name", "-id")),
+    "price": ProductSort(order_by=(F("price_from").asc(nulls_last=True), "id")),
+    "-price": ProductSort(order_by=(F("price_from").desc(nulls_last=True), "-id")),
     # Best rated first (more reviews first among equals); products without reviews last.
+    # ``Product.rating_average`` / ``rating_count`` are kept from the reviews context's
+    # ``reviews.rating_summary_changed`` (``handlers.py``).
     "rating": ProductSort(
         order_by=(F("rating_average").desc(nulls_last=True), "-rating_count", "id")
     ),
@@ -138,21 +150,13 @@ PRODUCT_SORTS: dict[str, ProductSort] = {
 }
 DEFAULT_PRODUCT_SORT = "newest"
 
-# Rating: ``Product.rating_average`` / ``rating_count`` are kept from the reviews
-# context's ``reviews.rating_summary_changed`` (``handlers.py``).
-# Extension point. Price is other contexts' data (vendors' offers); the catalogue does
-# not have it and does not invent it. To enable it:
-# keep a catalogue-owned read model fed by that context's events (for example a
-# ``ProductOfferSummary(product_id, min_price)`` table updated by a handler of the
-# vendors context's listing events), then add an entry to ``PRODUCT_SORTS`` whose
+# Extension point. A sort on another context's data needs a catalogue-owned read model
+# fed by that context's events (as ``Offer`` is for the vendors' listings and the rating
+# columns for the reviews' aggregates), then an entry in ``PRODUCT_SORTS`` whose
 # ``prepare`` annotates the key from it (``Subquery`` on ``product_id``; no join fan-out,
-# so the list keeps its constant query count) and whose ``order_by`` uses it, e.g.
-#     "price": ProductSort(prepare=annotate_min_price, order_by=("min_price", "id")).
-# Until then asking for them is a 400 that says why, never a silently different order.
-RESERVED_PRODUCT_SORTS: dict[str, str] = {
-    "price": "Sorting by price needs vendor offers, which the catalogue does not hold yet.",
-    "-price": "Sorting by price needs vendor offers, which the catalogue does not hold yet.",
-}
+# so the list keeps its constant query count). Until then asking for it is a 400 that
+# says why (``RESERVED_PRODUCT_SORTS``), never a silently different order.
+RESERVED_PRODUCT_SORTS: dict[str, str] = {}
 
 MAX_SEARCH_TERMS = 8
 MAX_ATTRIBUTE_FILTERS = 10
@@ -169,6 +173,12 @@ class ProductListFilters:
     # attribute code -> accepted values (OR); several codes combine with AND
     attributes: Mapping[str, Sequence[str]] = field(default_factory=dict)
     sort: str = DEFAULT_PRODUCT_SORT
+    # offers: prices in minor units of ``currency`` (default CATALOG_DEFAULT_CURRENCY)
+    min_price: int | None = None
+    max_price: int | None = None
+    currency: str | None = None
+    store: uuid.UUID | None = None
+    in_stock: bool = False
 
 
 def _invalid(name: str, message: str, code: str = "invalid_filter") -> ApplicationError:
@@ -296,6 +306,10 @@ def product_list(*, filters: ProductListFilters) -> QuerySet[Product]:
         for term in terms:
             qs = qs.filter(name__icontains=term)
 
+    offers = _offer_conditions(filters)
+    if offers.filtered:
+        qs = qs.filter(Exists(offers.matching))
+
     if filters.sort in RESERVED_PRODUCT_SORTS:
         raise _invalid("sort", RESERVED_PRODUCT_SORTS[filters.sort], "sort_not_available")
     sort = PRODUCT_SORTS.get(filters.sort)
@@ -307,13 +321,85 @@ def product_list(*, filters: ProductListFilters) -> QuerySet[Product]:
     first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by(
         "position", "created_at"
     )
+    live = Offer.objects.filter(product_id=OuterRef("pk"), is_purchasable=True, is_removed=False)
     return (
         qs.select_related("brand", "category")
         .annotate(
             thumbnail_name=Subquery(first_image.values("thumbnail")[:1]),
             thumbnail_alt=Subquery(first_image.values("alt_text")[:1]),
+            price_from=Subquery(
+                offers.priced.order_by("price_minor").values("price_minor")[:1],
+                output_field=IntegerField(),
+            ),
+            price_currency=Value(offers.currency, output_field=CharField()),
+            offer_count=Subquery(
+                live.order_by().values("product_id").annotate(n=Count("*")).values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            in_stock=Exists(live.filter(available__gt=0)),
         )
         .order_by(*sort.order_by)
+    )
+
+
+@dataclass(frozen=True)
+class OfferConditions:
+    """The offers a list request is about. ``matching``: offers meeting every offer
+    filter (used with ``Exists`` when ``filtered``); ``priced``: those also in
+    ``currency`` (the "from" price and the price sort)."""
+
+    matching: QuerySet[Offer]
+    priced: QuerySet[Offer]
+    currency: str
+    filtered: bool
+
+
+def _offer_conditions(filters: ProductListFilters) -> OfferConditions:
+    currency = filters.currency or settings.CATALOG_DEFAULT_CURRENCY
+    if filters.currency is not None and not is_currency(filters.currency):
+        raise _invalid(
+            "currency",
+            f"{filters.currency!r} is not an ISO 4217 currency code.",
+            "invalid_currency",
+        )
+    priced_filter = filters.min_price is not None or filters.max_price is not None
+    if (
+        filters.min_price is not None
+        and filters.max_price is not None
+        and filters.min_price > filters.max_price
+    ):
+        raise _invalid(
+            "min_price",
+            f"min_price ({filters.min_price}) is above max_price ({filters.max_price}).",
+            "invalid_price_range",
+        )
+    matching = Offer.objects.filter(
+        product_id=OuterRef("pk"), is_purchasable=True, is_removed=False
+    )
+    if filters.store is not None:
+        if not Offer.objects.filter(store_id=filters.store).exists():
+            raise _invalid(
+                "store", "No store offers anything in the catalogue with this id.", "unknown_store"
+            )
+        matching = matching.filter(store_id=filters.store)
+    if filters.in_stock:
+        matching = matching.filter(available__gt=0)
+    if priced_filter or filters.currency is not None:
+        matching = matching.filter(currency=currency)
+    if filters.min_price is not None:
+        matching = matching.filter(price_minor__gte=filters.min_price)
+    if filters.max_price is not None:
+        matching = matching.filter(price_minor__lte=filters.max_price)
+    return OfferConditions(
+        matching=matching,
+        priced=matching.filter(currency=currency),
+        currency=currency,
+        filtered=(
+            priced_filter
+            or filters.store is not None
+            or filters.in_stock
+            or filters.currency is not None
+        ),
     )
 
 
@@ -327,6 +413,7 @@ def catalog_last_modified() -> datetime | None:
         Product.objects.aggregate(m=Max("updated_at"))["m"],
         Category.objects.aggregate(m=Max("updated_at"))["m"],
         Brand.objects.aggregate(m=Max("updated_at"))["m"],
+        Offer.objects.aggregate(m=Max("updated_at"))["m"],
     ]
     present = [s for s in stamps if s is not None]
     return max(present) if present else None
@@ -350,10 +437,14 @@ class ProductDetail:
     attributes: list[Attribute]
     variants: list[Variant]
     images: list[ProductImage]
+    # every offer row of the product, removed and unpurchasable ones too (their changes
+    # move Last-Modified); each variant's live ones are on ``variant.offers``
+    offer_rows: list[Offer] = field(default_factory=list)
 
     @property
     def last_modified(self) -> datetime:
         stamps = [self.product.updated_at, self.product.product_type.updated_at]
+        stamps += [o.updated_at for o in self.offer_rows]
         stamps += [c.updated_at for c in self.category_path]
         if self.product.brand is not None:
             stamps.append(self.product.brand.updated_at)
@@ -362,9 +453,10 @@ class ProductDetail:
 
 
 def product_get_published(*, slug: str) -> ProductDetail:
-    """A published product with its active variants, images and attribute definitions.
+    """A published product with its active variants (each with its live offers, cheapest
+    first), images and attribute definitions.
 
-    Five queries whatever the number of variants and images. Raises
+    Six queries whatever the number of variants, images and offers. Raises
     :class:`NotFoundError` for unknown, draft or unpublished products.
     """
     product = (
@@ -384,12 +476,21 @@ def product_get_published(*, slug: str) -> ProductDetail:
     )
     if product is None:
         raise NotFoundError(f"No published product has the slug {slug!r}.")
+    variants = list(product.variants.all())
+    offer_rows = list(Offer.objects.filter(product_id=product.pk))
+    by_variant: dict[uuid.UUID, list[Offer]] = {}
+    for offer in sorted(offer_rows, key=lambda o: (o.price_minor, o.currency, str(o.pk))):
+        if offer.is_live:
+            by_variant.setdefault(offer.variant_id, []).append(offer)
+    for variant in variants:
+        variant.offers = by_variant.get(variant.pk, [])  # type: ignore[attr-defined]
     return ProductDetail(
         product=product,
         category_path=category_paths(categories=[product.category])[product.category_id],
         attributes=list(product.product_type.attributes.all()),
-        variants=list(product.variants.all()),
+        variants=variants,
         images=list(product.images.all()),
+        offer_rows=offer_rows,
     )
 
 

@@ -56,6 +56,7 @@ from contexts.catalog.models import (
     AttributeValue,
     Brand,
     Category,
+    Offer,
     Product,
     ProductImage,
     ProductType,
@@ -1422,6 +1423,99 @@ def product_image_delete(*, image_id: uuid.UUID | str) -> None:
                     default_storage.delete(name)
 
         transaction.on_commit(delete_files)
+
+
+# --- offers (read model of the vendors context's listings) -----------------------
+
+
+@dataclass(frozen=True)
+class OfferSnapshot:
+    listing_id: uuid.UUID
+    product_id: uuid.UUID
+    variant_id: uuid.UUID
+    store_id: uuid.UUID
+    vendor_id: uuid.UUID
+    price_minor: int
+    currency: str
+    condition: str
+    available: int
+    is_purchasable: bool
+    updated_at: Any  # datetime: the listing's own time
+    store_name: str = ""
+    store_slug: str = ""
+
+
+def _offer_lock(listing_id: uuid.UUID) -> Offer | None:
+    return Offer.objects.select_for_update().filter(pk=listing_id).first()
+
+
+def offer_upsert(*, snapshot: OfferSnapshot) -> bool:
+    """Store a listing's snapshot unless a newer one (or a later removal) is stored.
+    Returns whether it was stored. Safe under redelivery and out-of-order delivery."""
+    fields = {
+        "product_id": snapshot.product_id,
+        "variant_id": snapshot.variant_id,
+        "store_id": snapshot.store_id,
+        "vendor_id": snapshot.vendor_id,
+        "store_name": snapshot.store_name[:120],
+        "store_slug": snapshot.store_slug[:50],
+        "price_minor": snapshot.price_minor,
+        "currency": snapshot.currency,
+        "condition": snapshot.condition,
+        "available": max(snapshot.available, 0),
+        "is_purchasable": snapshot.is_purchasable,
+        "is_removed": False,
+        "source_updated_at": snapshot.updated_at,
+    }
+    with transaction.atomic():
+        offer = _offer_lock(snapshot.listing_id)
+        if offer is None:
+            try:
+                with transaction.atomic():
+                    Offer.objects.create(listing_id=snapshot.listing_id, **fields)
+                return True
+            except IntegrityError:  # a concurrent delivery created it: compare with it
+                offer = _offer_lock(snapshot.listing_id)
+                assert offer is not None
+        if offer.source_updated_at > snapshot.updated_at:
+            return False
+        for name, value in fields.items():
+            setattr(offer, name, value)
+        offer.save()
+    return True
+
+
+def offer_remove(
+    *,
+    listing_id: uuid.UUID,
+    product_id: uuid.UUID,
+    variant_id: uuid.UUID,
+    store_id: uuid.UUID,
+    removed_at: Any,
+) -> None:
+    """Keep a tombstone: the offer no longer shows, and older snapshots stay ignored."""
+    with transaction.atomic():
+        offer = _offer_lock(listing_id)
+        if offer is None:
+            Offer.objects.create(
+                listing_id=listing_id,
+                product_id=product_id,
+                variant_id=variant_id,
+                store_id=store_id,
+                vendor_id=uuid.UUID(int=0),
+                price_minor=0,
+                currency="",
+                condition="",
+                is_removed=True,
+                source_updated_at=removed_at,
+            )
+            return
+        if offer.is_removed:
+            return
+        offer.is_removed = True
+        offer.is_purchasable = False
+        offer.source_updated_at = max(offer.source_updated_at, removed_at)
+        offer.save()
 
 
 # --- ratings (copied from the reviews context) ---------------------------------------

@@ -1,7 +1,8 @@
 """Admin of the vendors context.
 
 * ``/admin/`` (staff): every vendor, store, member and onboarding record.
-* ``/vendor-admin/`` (vendors): a vendor's own profile, stores and staff only —
+* ``/vendor-admin/`` (vendors): a vendor's own profile, stores, staff, listings and stock
+  only —
   querysets are filtered by the logged-in user's membership and every permission is
   decided by the member's role (:class:`bazaar_platform.vendor_admin.VendorScopedAdmin`).
   Writes go through the services, so plan limits, slug checks, logo checks and
@@ -10,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 from django import forms
@@ -27,7 +28,22 @@ from bazaar_platform.vendor_admin import (
     vendor_admin_site,
 )
 from contexts.subscriptions import facade as subscriptions
-from contexts.vendors.models import Onboarding, Store, Vendor, VendorMember, VendorStatus
+from contexts.vendors.models import (
+    Listing,
+    ListingCondition,
+    ListingStatus,
+    MovementKind,
+    Onboarding,
+    Reservation,
+    ReservationLine,
+    StockMovement,
+    Store,
+    Vendor,
+    VendorMember,
+    VendorStatus,
+)
+from contexts.vendors.services import listings as listing_services
+from contexts.vendors.services import stock as stock_services
 from contexts.vendors.services import stores as store_services
 from contexts.vendors.services.logos import logo_check
 from contexts.vendors.services.staff import staff_remove, staff_role_change
@@ -293,3 +309,327 @@ class VendorStaffAdmin(VendorScopedAdmin):
         vendor_id = _vendor_id(request)
         for member_id in queryset.exclude(role=ROLE_OWNER).values_list("pk", flat=True):
             staff_remove(vendor_id=vendor_id, member_id=member_id)
+
+
+# --- listings and stock, staff admin (/admin/): read-only, the ledger is written by services ----
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class MovementInline(admin.TabularInline):
+    model = StockMovement
+    extra = 0
+    can_delete = False
+    ordering = ("-id",)
+    fields = (
+        "created_at",
+        "kind",
+        "on_hand_delta",
+        "reserved_delta",
+        "on_hand_after",
+        "reserved_after",
+        "reason",
+        "reference",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Listing)
+class ListingAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "title",
+        "store",
+        "price_minor",
+        "currency",
+        "condition",
+        "status",
+        "on_hand",
+        "reserved",
+        "updated_at",
+    )
+    list_filter = ("status", "condition", "currency")
+    search_fields = ("title", "sku", "=id", "=product_id", "=variant_id", "store__name")
+    list_select_related = ("store",)
+    inlines = [MovementInline]
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "listing",
+        "kind",
+        "on_hand_delta",
+        "reserved_delta",
+        "on_hand_after",
+        "reference",
+    )
+    list_filter = ("kind",)
+    search_fields = ("reference", "=listing__id", "listing__title")
+    list_select_related = ("listing",)
+
+
+class ReservationLineInline(admin.TabularInline):
+    model = ReservationLine
+    extra = 0
+    can_delete = False
+    fields = ("listing", "quantity")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(_ReadOnlyAdmin):
+    list_display = ("reference", "status", "expires_at", "created_at")
+    list_filter = ("status",)
+    search_fields = ("reference",)
+    inlines = [ReservationLineInline]
+
+
+# --- listings and stock, vendor admin (/vendor-admin/) -------------------------------------------
+class _ServiceWriteAdmin(VendorScopedAdmin):
+    """Writes go through the services; their refusals come back as an error message."""
+
+    def add_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().add_view(request, *args, **kwargs)
+        except _RefusedError:
+            return self._back(request)
+
+    def change_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().change_view(request, *args, **kwargs)
+        except _RefusedError:
+            return self._back(request)
+
+    def _back(self, request: HttpRequest) -> Any:
+        from django.http import HttpResponseRedirect
+        from django.urls import reverse
+
+        opts = self.model._meta
+        return HttpResponseRedirect(
+            reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist")
+        )
+
+    def _refuse(self, request: HttpRequest, exc: ApplicationError) -> NoReturn:
+        messages.error(request, exc.message)
+        raise _RefusedError(exc.message) from exc
+
+
+class VendorListingForm(forms.ModelForm):
+    vendor_id: UUID | None = None  # set per request by VendorListingAdmin.get_form
+    variant_id = forms.UUIDField(help_text="The catalogue variant's id.")
+    initial_stock = forms.IntegerField(min_value=0, max_value=1_000_000, initial=0, required=False)
+
+    class Meta:
+        model = Listing
+        fields = (
+            "store",
+            "variant_id",
+            "price_minor",
+            "currency",
+            "condition",
+            "status",
+            "sku",
+            "low_stock_threshold",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "store" in self.fields:
+            store_field = self.fields["store"]
+            if isinstance(store_field, forms.ModelChoiceField):
+                store_field.queryset = (
+                    Store.objects.filter(vendor_id=self.vendor_id)
+                    if self.vendor_id
+                    else Store.objects.none()
+                )
+
+
+class VendorListingChangeForm(forms.ModelForm):
+    class Meta:
+        model = Listing
+        fields = ("price_minor", "condition", "status", "sku", "low_stock_threshold")
+
+
+@admin.register(Listing, site=vendor_admin_site)
+class VendorListingAdmin(_ServiceWriteAdmin):
+    list_display = (
+        "title",
+        "store",
+        "price_minor",
+        "currency",
+        "condition",
+        "status",
+        "on_hand",
+        "reserved",
+        "available",
+    )
+    list_filter = ("status", "condition")
+    search_fields = ("title", "sku")
+    list_select_related = ("store",)
+    readonly_fields = (
+        "title",
+        "store",
+        "product_id",
+        "variant_id",
+        "currency",
+        "on_hand",
+        "reserved",
+        "available",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = VendorListingForm
+            kwargs["fields"] = [*VendorListingForm.Meta.fields, "initial_stock"]
+            form = super().get_form(request, obj, change=change, **kwargs)
+            return type(form.__name__, (form,), {"vendor_id": _vendor_id(request)})
+        kwargs["form"] = VendorListingChangeForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        return () if obj is None else self.readonly_fields
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        if obj is None:
+            return [*VendorListingForm.Meta.fields, "initial_stock"]
+        return [
+            *self.readonly_fields[:5],
+            *VendorListingChangeForm.Meta.fields,
+            *self.readonly_fields[5:],
+        ]
+
+    def save_model(self, request: HttpRequest, obj: Listing, form: Any, change: bool) -> None:
+        vendor_id = _vendor_id(request)
+        data = form.cleaned_data
+        try:
+            if not change:
+                listing = listing_services.listing_create(
+                    vendor_id=vendor_id,
+                    data=listing_services.ListingInput(
+                        store_id=data["store"].pk,
+                        variant_id=data["variant_id"],
+                        price_minor=data["price_minor"],
+                        currency=data["currency"],
+                        condition=data.get("condition") or ListingCondition.NEW,
+                        status=data.get("status") or ListingStatus.ACTIVE,
+                        sku=data.get("sku") or "",
+                        low_stock_threshold=data.get("low_stock_threshold") or 0,
+                        initial_stock=data.get("initial_stock") or 0,
+                    ),
+                    actor_user_id=UUID(str(request.user.pk)),
+                )
+                obj.pk = listing.pk
+                obj._state.adding = False
+            else:
+                changes = {k: data[k] for k in form.changed_data if k in data}
+                listing_services.listing_update(
+                    vendor_id=vendor_id, listing_id=obj.pk, changes=changes
+                )
+            obj.refresh_from_db()
+        except ApplicationError as exc:
+            self._refuse(request, exc)
+
+    def delete_model(self, request: HttpRequest, obj: Listing) -> None:
+        try:
+            listing_services.listing_delete(vendor_id=_vendor_id(request), listing_id=obj.pk)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Listing]) -> None:
+        for listing in queryset:
+            self.delete_model(request, listing)
+
+
+class VendorMovementForm(forms.ModelForm):
+    """Record goods received or a correction; the other kinds come from checkouts."""
+
+    vendor_id: UUID | None = None
+    kind = forms.ChoiceField(
+        choices=[(MovementKind.RECEIVED, "Received"), (MovementKind.ADJUSTED, "Adjusted")]
+    )
+    quantity = forms.IntegerField(
+        min_value=-1_000_000,
+        max_value=1_000_000,
+        help_text="Units received (above 0), or the correction (+/-) for an adjustment.",
+    )
+
+    class Meta:
+        model = StockMovement
+        fields = ("listing", "kind", "quantity", "reason")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        listing_field = self.fields["listing"]
+        if isinstance(listing_field, forms.ModelChoiceField):
+            listing_field.queryset = (
+                Listing.objects.filter(vendor_id=self.vendor_id)
+                if self.vendor_id
+                else Listing.objects.none()
+            )
+
+
+@admin.register(StockMovement, site=vendor_admin_site)
+class VendorStockMovementAdmin(_ServiceWriteAdmin):
+    vendor_lookup = "listing__vendor_id"
+    add_roles = frozenset({"owner", "manager", "staff"})
+    list_display = (
+        "created_at",
+        "listing",
+        "kind",
+        "on_hand_delta",
+        "reserved_delta",
+        "on_hand_after",
+        "reason",
+    )
+    list_filter = ("kind",)
+    search_fields = ("listing__title", "listing__sku", "reason")
+    list_select_related = ("listing",)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        kwargs["form"] = VendorMovementForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"vendor_id": _vendor_id(request)})
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: StockMovement, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        arguments = {
+            "vendor_id": _vendor_id(request),
+            "listing_id": data["listing"].pk,
+            "reason": data.get("reason") or "",
+            "actor_user_id": UUID(str(request.user.pk)),
+        }
+        try:
+            if data["kind"] == MovementKind.RECEIVED:
+                movement = stock_services.stock_receive(quantity=data["quantity"], **arguments)
+            else:
+                movement = stock_services.stock_adjust(delta=data["quantity"], **arguments)
+        except ApplicationError as exc:
+            self._refuse(request, exc)
+        obj.pk = movement.pk
+        obj._state.adding = False

@@ -11,7 +11,8 @@ class VendorsConfig(AppConfig):
         from bazaar_platform.events import register_handlers
         from bazaar_platform.seeding import register_seeder
         from contexts.vendors.handlers import HANDLERS
-        from contexts.vendors.seed import seed_demo_vendors
+        from contexts.vendors.seed import seed_demo_listings, seed_demo_vendors
 
         register_seeder("vendors", seed_demo_vendors, order=50)
+        register_seeder("listings", seed_demo_listings, order=55)
         register_handlers("vendors", HANDLERS)

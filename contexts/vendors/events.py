@@ -120,6 +120,10 @@ class ListingUpdated(IntegrationEvent):
     available: int  # on hand minus active reservations, never < 0
     is_purchasable: bool
     updated_at: datetime
+    # Additions (optional, so older messages still validate): for displaying offers.
+    store_name: str = ""
+    store_slug: str = ""
+    sku: str = ""
 
 
 class ListingRemoved(IntegrationEvent):

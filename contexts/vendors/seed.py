@@ -9,13 +9,17 @@ already has one is left alone.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from uuid import UUID
 
 from bazaar_platform.seeding import SeedContext
 from contexts.auth import facade as auth
+from contexts.catalog import facade as catalog
 from contexts.subscriptions import facade as subscriptions
-from contexts.vendors.models import VendorMember
+from contexts.vendors.models import Listing, Store, VendorMember, VendorStatus
 from contexts.vendors.services import stores as store_services
+from contexts.vendors.services.listings import ListingInput, listing_create
 from contexts.vendors.services.vendors import StoreInput, vendor_activate, vendor_create
 
 DEMO_PASSWORD = "bazaar-demo-2026"  # noqa: S105 - a published demo credential, as in auth's seed
@@ -130,3 +134,68 @@ def seed_demo_vendors(ctx: SeedContext) -> None:
                 password=DEMO_PASSWORD,
                 note=f"vendor, {spec.plan} plan" + ("" if spec.paid else ", awaiting payment"),
             )
+
+
+# --- listings (order 55: after the catalogue's products and the vendors above) -------------------
+LISTED_VARIANTS = 160  # the first variants for sale (by product slug): a shared pool
+STORE_SHARE = 3  # each variant is offered by about 1 store in STORE_SHARE ... and more
+
+
+def _number(*parts: object) -> int:
+    """A stable pseudo-random number from its inputs (the same on every run)."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def _listing_plan(
+    stores: list[Store], variants: list[catalog.VariantInfo], limits: dict[UUID, int]
+) -> list[tuple[Store, catalog.VariantInfo, int, int]]:
+    """(store, variant, price, stock) to list: stores compete on the same products (most
+    variants in two or three stores), within each vendor's plan product limit."""
+    plan: list[tuple[Store, catalog.VariantInfo, int, int]] = []
+    products: dict[UUID, set[UUID]] = {}
+    for variant in variants:
+        base = 800 + _number("base", variant.variant_id) % 40_000
+        for store in stores:
+            if _number("pick", store.slug, variant.variant_id) % STORE_SHARE:
+                continue
+            listed = products.setdefault(store.vendor_id, set())
+            if variant.product_id not in listed and len(listed) >= limits[store.vendor_id]:
+                continue
+            listed.add(variant.product_id)
+            spread = 85 + _number("price", store.slug, variant.variant_id) % 31  # 85%..115%
+            stock = _number("stock", store.slug, variant.variant_id) % 40
+            plan.append((store, variant, max(base * spread // 100, 1), stock))
+    return plan
+
+
+def seed_demo_listings(ctx: SeedContext) -> None:
+    stores = list(
+        Store.objects.filter(
+            vendor__members__email__endswith="@bazaar.local",
+            vendor__status=VendorStatus.ACTIVE,
+        )
+        .distinct()
+        .order_by("slug")
+    )
+    variants = catalog.variants_for_sale(limit=LISTED_VARIANTS)
+    limits: dict[UUID, int] = {}
+    for vendor_id in {s.vendor_id for s in stores}:
+        usage = {u.resource: u.limit for u in subscriptions.usage_for(vendor_id=vendor_id)}
+        limits[vendor_id] = usage.get("products", 0)
+    existing = set(Listing.objects.values_list("store_id", "variant_id"))
+    plan = _listing_plan(stores, variants, limits)
+    for store, variant, price, stock in ctx.progress(plan, "listings"):
+        if (store.pk, variant.variant_id) in existing:
+            continue
+        listing_create(
+            vendor_id=store.vendor_id,
+            data=ListingInput(
+                store_id=store.pk,
+                variant_id=variant.variant_id,
+                price_minor=price,
+                currency=store.currency,
+                low_stock_threshold=3,
+                initial_stock=stock,
+            ),
+        )

@@ -39,10 +39,33 @@ class ProductListQuery(serializers.Serializer[Any]):
         default=DEFAULT_PRODUCT_SORT,
         max_length=20,
         help_text=(
-            "newest (default), oldest, name, -name, rating (best rated first), -rating "
-            "(worst rated first); unrated products come last in both. price is reserved: "
-            "it needs the vendors' offers and answers 400 until they are fed in."
+            "newest (default), oldest, name, -name, price, -price (the lowest live offer in "
+            "`currency`; products without one last), rating (best rated first), -rating "
+            "(worst rated first; unrated products last in both)."
         ),
+    )
+    min_price = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=10**12,
+        help_text="Products with a live offer at this price or more (minor units of `currency`).",
+    )
+    max_price = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=10**12,
+        help_text="Products with a live offer at this price or less (minor units of `currency`).",
+    )
+    currency = serializers.CharField(
+        required=False,
+        min_length=3,
+        max_length=3,
+        help_text="ISO 4217 code of the prices (filters, sort, `price_from`); default "
+        "CATALOG_DEFAULT_CURRENCY. Offers in other currencies are not converted.",
+    )
+    store = serializers.UUIDField(required=False, help_text="Products this store offers.")
+    in_stock = serializers.BooleanField(
+        required=False, default=False, help_text="Only products with an offer in stock."
     )
 
 
@@ -88,6 +111,11 @@ class ThumbnailOutput(serializers.Serializer[Any]):
     alt_text = serializers.CharField()
 
 
+class PriceOutput(serializers.Serializer[Any]):
+    amount_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
 # --- product list -----------------------------------------------------------------
 
 
@@ -102,6 +130,19 @@ class ProductListItemOutput(serializers.Serializer[Product]):
     )
     thumbnail = serializers.SerializerMethodField()
     published_at = serializers.DateTimeField()
+    price_from = serializers.SerializerMethodField()
+    offer_count = serializers.IntegerField(
+        default=0, help_text="Live offers from all stores, in any currency."
+    )
+    in_stock = serializers.BooleanField(default=False, help_text="Some live offer has stock.")
+
+    @extend_schema_field(PriceOutput(allow_null=True))
+    def get_price_from(self, product: Product) -> dict[str, Any] | None:
+        price = getattr(product, "price_from", None)
+        if price is None:
+            return None
+        return {"amount_minor": price, "currency": getattr(product, "price_currency", "")}
+
     rating_average = serializers.FloatField(
         allow_null=True, help_text="Average review rating (1-5); null without reviews."
     )
@@ -135,11 +176,34 @@ class VariantAttributeOutput(serializers.Serializer[Attribute]):
     allowed_values = serializers.ListField(child=serializers.CharField())
 
 
+class OfferOutput(serializers.Serializer[Any]):
+    listing_id = serializers.UUIDField(help_text="Put this id in the cart.")
+    store_id = serializers.UUIDField()
+    store_name = serializers.CharField()
+    store_slug = serializers.CharField()
+    vendor_id = serializers.UUIDField()
+    price_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+    condition = serializers.CharField()
+    available = serializers.IntegerField()
+    in_stock = serializers.SerializerMethodField()
+
+    def get_in_stock(self, offer: Any) -> bool:
+        return bool(offer.available > 0)
+
+
 class VariantOutput(serializers.Serializer[Variant]):
     id = serializers.UUIDField()
     sku = serializers.CharField()
     name = serializers.CharField()
     attributes = serializers.DictField(child=serializers.JSONField())
+    offers = OfferOutput(
+        many=True, default=list, help_text="Every store's live offer, cheapest first."
+    )
+    available = serializers.SerializerMethodField(help_text="Units available over all offers.")
+
+    def get_available(self, variant: Variant) -> int:
+        return sum(o.available for o in getattr(variant, "offers", []))
 
 
 class ImageOutput(serializers.Serializer[ProductImage]):

@@ -108,6 +108,11 @@ class ProductListApi(BazaarListAPIView):
                 q=params.get("q") or None,
                 attributes=attributes,
                 sort=params["sort"],
+                min_price=params.get("min_price"),
+                max_price=params.get("max_price"),
+                currency=params.get("currency"),
+                store=params.get("store"),
+                in_stock=params.get("in_stock", False),
             )
         )
 
@@ -118,8 +123,10 @@ class ProductListApi(BazaarListAPIView):
             "Filter by `category` (slug; includes its descendants), `brand` (slug, "
             "repeatable), `q` (words in the name) and attribute values with "
             "`attr_<code>=<value>` (e.g. `attr_colour=red`, `attr_storage_gb=128`, "
-            "`attr_wireless=true`; repeat for any-of, combine codes for all-of). Unknown "
-            "parameters, categories, brands, attributes and ill-typed values are a 400."
+            "`attr_wireless=true`; repeat for any-of, combine codes for all-of), offers with "
+            "`min_price`/`max_price` (minor units of `currency`), `store` (id) and "
+            "`in_stock=true`; sort by `price`/`-price`. Unknown parameters, categories, "
+            "brands, attributes, stores, ill-typed values and inverted price ranges are a 400."
         ),
         parameters=[ProductListQuery],
         responses={200: ProductListItemOutput(many=True), 304: NOT_MODIFIED},

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -20,6 +21,29 @@ from contexts.catalog.tests.factories import BrandFactory, ProductFactory, Varia
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 PRODUCTS = "/api/v1/catalog/products/"
+STORES = [uuid.UUID(int=n + 1) for n in range(3)]
+
+
+def add_offer(product, variant, *, store, price, currency="EUR", available=5, live=True):
+    """An offer as the vendors context's listing events leave it (through the handler's
+    service, as a delivered ``vendors.listing_updated`` would)."""
+    services.offer_upsert(
+        snapshot=services.OfferSnapshot(
+            listing_id=uuid.uuid4(),
+            product_id=product.pk,
+            variant_id=variant.pk,
+            store_id=store,
+            vendor_id=store,
+            price_minor=price,
+            currency=currency,
+            condition="new",
+            available=available,
+            is_purchasable=live,
+            updated_at=timezone.now(),
+            store_name=f"Store {store.int}",
+            store_slug=f"store-{store.int}",
+        )
+    )
 
 
 def _ok(response) -> dict:
@@ -199,7 +223,14 @@ def test_pagination(client, catalogue):
             "attr_wireless_charging",
         ),
         ("attr_colour=Purple", 400, "invalid_attribute_value", "attr_colour"),
-        ("sort=price", 400, "sort_not_available", "sort"),
+        ("min_price=500&max_price=100", 400, "invalid_price_range", "min_price"),
+        ("min_price=-1", 400, "validation_error", "min_price"),
+        ("max_price=lots", 400, "validation_error", "max_price"),
+        ("currency=EURO", 400, "validation_error", "currency"),
+        ("currency=ZZZ", 400, "invalid_currency", "currency"),
+        ("store=not-a-uuid", 400, "validation_error", "store"),
+        ("store=00000000-0000-0000-0000-000000000001", 400, "unknown_store", "store"),
+        ("in_stock=perhaps", 400, "validation_error", "in_stock"),
         ("sort=popularity", 400, "unknown_sort", "sort"),
         ("limit=100000", 400, "validation_error", "limit"),
         ("limit=0", 400, "validation_error", "limit"),
@@ -290,28 +321,42 @@ def sixty_products(tree, phone_type):
         attributes={"os": "Android"},
         published=True,
     )
-    for product in products:
-        VariantFactory(product=product, attributes={"storage_gb": 128, "colour": "Black"})
+    for i, product in enumerate(products):
+        variant = VariantFactory(product=product, attributes={"storage_gb": 128, "colour": "Black"})
+        for store in range(3):  # three stores compete on every product
+            add_offer(product, variant, store=STORES[store], price=1000 + 10 * i + store)
     return products
 
 
-# Last-Modified (3 aggregates) + count + page. Category, brand and attribute filters each
-# add one lookup; nothing depends on the page size.
+# Last-Modified (4 aggregates: products, categories, brands, offers) + count + page; the
+# offers' "from" price, count and stock are subqueries of the page query. Category, brand,
+# attribute and store filters each add one lookup; nothing depends on the page size.
 @pytest.mark.parametrize("limit", [1, 50])
 def test_list_query_count_does_not_depend_on_page_size(
     client, sixty_products, django_assert_num_queries, limit
 ):
-    with django_assert_num_queries(5):
-        body = _ok(client.get(PRODUCTS, {"limit": limit}))
+    with django_assert_num_queries(6):
+        body = _ok(client.get(PRODUCTS, {"limit": limit, "sort": "price"}))
     assert len(body["data"]) == limit
+    assert body["data"][0]["price_from"] == {"amount_minor": 1000, "currency": "EUR"}
+    assert body["data"][0]["offer_count"] == 3
 
 
 @pytest.mark.parametrize("limit", [1, 50])
 def test_filtered_list_query_count_does_not_depend_on_page_size(
     client, sixty_products, django_assert_num_queries, limit
 ):
-    query = {"limit": limit, "category": "electronics", "brand": "maker-0", "attr_colour": "Black"}
-    with django_assert_num_queries(8):
+    query = {
+        "limit": limit,
+        "category": "electronics",
+        "brand": "maker-0",
+        "attr_colour": "Black",
+        "store": str(STORES[1]),
+        "min_price": 1000,
+        "max_price": 2000,
+        "in_stock": "true",
+    }
+    with django_assert_num_queries(10):
         body = _ok(client.get(PRODUCTS, query))
     assert len(body["data"]) == min(limit, 20)
 
@@ -327,10 +372,14 @@ def test_detail_query_count_does_not_depend_on_variants_or_images(
         VariantFactory(product=product, attributes={"storage_gb": 64 * (i + 1), "colour": "Black"})
     for _ in range(min(variants, 3)):
         services.product_image_add(product_id=product.pk, file=upload(image_bytes()))
-    # product + variants + images + attribute definitions + category ancestors
-    with django_assert_num_queries(5):
+    for variant in product.variants.all():
+        for store in range(3):
+            add_offer(product, variant, store=STORES[store], price=900 - store)
+    # product + variants + images + attribute definitions + offers + category ancestors
+    with django_assert_num_queries(6):
         data = _ok(client.get(f"{PRODUCTS}counted/"))["data"]
     assert len(data["variants"]) == variants
+    assert [o["price_minor"] for o in data["variants"][0]["offers"]] == [898, 899, 900]
 
 
 # --- conditional GET ----------------------------------------------------------------------------
@@ -404,3 +453,79 @@ def test_any_query_is_answered_with_200_or_a_400_envelope(client, catalogue, par
     assert response.status_code in (200, 400), (params, response.content)
     body = response.json()
     assert (body["error"] is None) == (response.status_code == 200)
+
+
+# --- offers: price filters and sort, stores, stock ----------------------------------------------
+
+
+@pytest.fixture
+def offered(catalogue):
+    """Three published phones with offers: prices in EUR from three stores, one USD offer,
+    one offer out of stock and one not purchasable (closed store)."""
+    by_slug = {p.slug: p for p in Product.objects.filter(status="published")}
+    names = sorted(by_slug)[:3]
+    cheap, mid, dear = (by_slug[n] for n in names)
+    for product, prices in ((cheap, (500, 700)), (mid, (900, 1500)), (dear, (2500,))):
+        variant = product.variants.filter(is_active=True).first()
+        for store, price in zip(STORES, prices, strict=False):
+            add_offer(product, variant, store=store, price=price)
+    add_offer(dear, dear.variants.first(), store=STORES[2], price=100, currency="USD")
+    add_offer(mid, mid.variants.first(), store=STORES[2], price=50, available=0)
+    add_offer(cheap, cheap.variants.first(), store=STORES[2], price=10, live=False)
+    return cheap, mid, dear
+
+
+def test_price_sort_and_from_price(client, offered):
+    cheap, mid, dear = offered
+    data = _ok(client.get(PRODUCTS, {"sort": "price"}))["data"]
+    priced = [(p["slug"], p["price_from"]) for p in data if p["price_from"]]
+    assert priced == [
+        (mid.slug, {"amount_minor": 50, "currency": "EUR"}),
+        (cheap.slug, {"amount_minor": 500, "currency": "EUR"}),
+        (dear.slug, {"amount_minor": 2500, "currency": "EUR"}),
+    ]
+    assert all(p["price_from"] is None for p in data[3:])  # products without offers last
+    descending = _names(client.get(PRODUCTS, {"sort": "-price"}))
+    assert descending[:3] == [dear.name, cheap.name, mid.name]
+    usd = _ok(client.get(PRODUCTS, {"sort": "price", "currency": "USD"}))["data"]
+    assert usd[0]["price_from"] == {"amount_minor": 100, "currency": "USD"}
+    assert [p["slug"] for p in usd] == [dear.slug]  # a currency filter keeps its offers only
+
+
+def test_price_range_store_and_stock_filters(client, offered):
+    cheap, mid, dear = offered
+    in_range = _ok(client.get(PRODUCTS, {"min_price": 600, "max_price": 1000}))["data"]
+    assert sorted(p["slug"] for p in in_range) == sorted([cheap.slug, mid.slug])
+    exact = _ok(client.get(PRODUCTS, {"min_price": 2500, "max_price": 2500}))["data"]
+    assert [p["slug"] for p in exact] == [dear.slug]
+    third_store = _ok(client.get(PRODUCTS, {"store": str(STORES[2])}))["data"]
+    assert sorted(p["slug"] for p in third_store) == sorted([mid.slug, dear.slug])
+    stocked = _ok(client.get(PRODUCTS, {"store": str(STORES[2]), "in_stock": "true"}))["data"]
+    assert [p["slug"] for p in stocked] == [dear.slug]
+    assert all(p["in_stock"] for p in stocked)
+
+
+def test_detail_lists_every_stores_offer_cheapest_first(client, offered):
+    _, mid, _ = offered
+    data = _ok(client.get(f"{PRODUCTS}{mid.slug}/"))["data"]
+    variant = next(v for v in data["variants"] if v["offers"])
+    assert [(o["price_minor"], o["available"], o["in_stock"]) for o in variant["offers"]] == [
+        (50, 0, False),
+        (900, 5, True),
+        (1500, 5, True),
+    ]
+    assert variant["available"] == 10
+    assert variant["offers"][1]["store_name"] == "Store 1"
+
+
+def test_offer_changes_move_the_validators(client, offered):
+    cheap, _, _ = offered
+    url = f"{PRODUCTS}{cheap.slug}/"
+    for target in (PRODUCTS, url):
+        first = client.get(target)
+        etag = first["ETag"]
+        assert client.get(target, HTTP_IF_NONE_MATCH=etag).status_code == 304
+        add_offer(cheap, cheap.variants.first(), store=STORES[2], price=1, available=1)
+        changed = client.get(target, HTTP_IF_NONE_MATCH=etag)
+        assert changed.status_code == 200
+        assert changed["ETag"] != etag

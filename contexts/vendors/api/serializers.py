@@ -7,7 +7,16 @@ from typing import Any
 from rest_framework import serializers
 
 from bazaar_platform.currencies import is_currency
-from contexts.vendors.models import OpeningState, Store, Vendor, VendorMember
+from contexts.vendors.models import (
+    Listing,
+    ListingCondition,
+    ListingStatus,
+    OpeningState,
+    StockMovement,
+    Store,
+    Vendor,
+    VendorMember,
+)
 
 #: Roles a member can be given (the owner is set at registration); the same list is
 #: named VendorStaffRoleEnum in the OpenAPI schema (settings.SPECTACULAR_SETTINGS).
@@ -201,3 +210,88 @@ class VendorRegisterOutput(serializers.Serializer):
 
 class LogoUploadInput(serializers.Serializer):
     logo = serializers.FileField()
+
+
+# --- listings and stock -------------------------------------------------------------------------
+class ListingCreateInput(StrictSerializer):
+    store_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField()
+    # Range checks (above 0) are the service's, so they answer with its error codes.
+    price_minor = serializers.IntegerField()
+    currency = CurrencyField()
+    condition = serializers.ChoiceField(choices=ListingCondition.choices, required=False)
+    status = serializers.ChoiceField(choices=ListingStatus.choices, required=False)
+    sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    low_stock_threshold = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+    initial_stock = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+
+
+class ListingUpdateInput(StrictSerializer):
+    price_minor = serializers.IntegerField(required=False)
+    currency = CurrencyField(required=False)
+    condition = serializers.ChoiceField(choices=ListingCondition.choices, required=False)
+    status = serializers.ChoiceField(choices=ListingStatus.choices, required=False)
+    sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    low_stock_threshold = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+
+
+class ListingOutput(serializers.ModelSerializer):
+    available = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Listing
+        fields = (
+            "id",
+            "store_id",
+            "product_id",
+            "variant_id",
+            "sku",
+            "title",
+            "price_minor",
+            "currency",
+            "condition",
+            "status",
+            "on_hand",
+            "reserved",
+            "available",
+            "low_stock_threshold",
+            "created_at",
+            "updated_at",
+        )
+
+
+class StockReceiveInput(StrictSerializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class StockAdjustInput(StrictSerializer):
+    delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
+    reason = serializers.CharField(max_length=200)
+
+
+class MovementOutput(serializers.ModelSerializer):
+    class Meta:
+        model = StockMovement
+        fields = (
+            "id",
+            "kind",
+            "on_hand_delta",
+            "reserved_delta",
+            "on_hand_after",
+            "reserved_after",
+            "reason",
+            "reference",
+            "actor_user_id",
+            "created_at",
+        )
+
+
+class StockImportInput(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV: listing_id or sku, quantity, [mode], [reason].")
+
+
+class StockImportOutput(serializers.Serializer):
+    rows = serializers.IntegerField()
+    changed = serializers.IntegerField()
+    unchanged = serializers.IntegerField()

@@ -21,6 +21,21 @@ urlpatterns: list[URLPattern] = [
         v.StoreLogoDeleteApi.as_view(),
         name="store-logo-delete",
     ),
+    path("listings", v.ListingListApi.as_view(), name="listing-list"),
+    path("listings/create", v.ListingCreateApi.as_view(), name="listing-create"),
+    path("listings/<uuid:listing_id>", v.ListingDetailApi.as_view(), name="listing-detail"),
+    path("listings/<uuid:listing_id>/update", v.ListingUpdateApi.as_view(), name="listing-update"),
+    path("listings/<uuid:listing_id>/delete", v.ListingDeleteApi.as_view(), name="listing-delete"),
+    path(
+        "listings/<uuid:listing_id>/stock/receive",
+        v.StockReceiveApi.as_view(),
+        name="stock-receive",
+    ),
+    path(
+        "listings/<uuid:listing_id>/stock/adjust", v.StockAdjustApi.as_view(), name="stock-adjust"
+    ),
+    path("listings/<uuid:listing_id>/movements", v.MovementListApi.as_view(), name="movement-list"),
+    path("stock/import", v.StockImportApi.as_view(), name="stock-import"),
     path("staff", v.StaffListApi.as_view(), name="staff-list"),
     path("staff/add", v.StaffAddApi.as_view(), name="staff-add"),
     path("staff/<uuid:member_id>/update", v.StaffRoleChangeApi.as_view(), name="staff-update"),

@@ -11,6 +11,7 @@ import re
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
@@ -25,15 +26,20 @@ from bazaar_platform.tokens.permissions import IsAdmin, IsVendor, principal_user
 from contexts.subscriptions import facade as subscriptions
 from contexts.vendors.api import serializers as s
 from contexts.vendors.api.throttling import PlanRateThrottle, RegisterRateThrottle, VendorApiMixin
-from contexts.vendors.models import Store, Vendor, VendorMember
+from contexts.vendors.models import Listing, StockMovement, Store, Vendor, VendorMember
 from contexts.vendors.selectors import (
+    listing_get_for_vendor,
+    listing_list_for_vendor,
     member_get_for_vendor,
     member_list_for_vendor,
+    movement_list_for_listing,
     store_get_for_vendor,
     store_list_for_vendor,
     vendor_get,
     vendor_list,
 )
+from contexts.vendors.services import listings as listing_services
+from contexts.vendors.services import stock as stock_services
 from contexts.vendors.services import stores as store_services
 from contexts.vendors.services.access import (
     ALL_ROLES,
@@ -48,6 +54,7 @@ from contexts.vendors.services.onboarding import (
     vendor_register,
 )
 from contexts.vendors.services.staff import staff_add, staff_remove, staff_role_change
+from contexts.vendors.services.stock_import import stock_import
 from contexts.vendors.services.vendors import (
     StoreInput,
     vendor_reinstate,
@@ -271,6 +278,162 @@ class StoreLogoDeleteApi(VendorMemberApi):
         _store(member, store_id)
         store = store_services.store_logo_clear(vendor_id=member.vendor_id, store_id=store_id)
         return Response(s.StoreOutput(store).data)
+
+
+# --- listings and stock ------------------------------------------------------------------------
+def _listing(member: VendorMember, listing_id: UUID) -> Listing:
+    listing = listing_get_for_vendor(vendor_id=member.vendor_id, listing_id=listing_id)
+    if listing is None:
+        raise NotFoundError("No such listing.")
+    return listing
+
+
+class ListingListApi(VendorMemberListApi):
+    serializer_class = s.ListingOutput
+    extra_query_params = frozenset({"store_id"})
+
+    def get_queryset(self) -> QuerySet[Listing]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Listing.objects.none()
+        member = _member(self.request)
+        listings = listing_list_for_vendor(vendor_id=member.vendor_id)
+        store_id = self.request.query_params.get("store_id")
+        if store_id:
+            try:
+                listings = listings.filter(store_id=UUID(store_id))
+            except ValueError:
+                raise ApplicationError("store_id must be a UUID.", code="invalid_filter") from None
+        return listings.order_by("created_at", "id")
+
+    @extend_schema(
+        summary="My listings",
+        parameters=[OpenApiParameter("store_id", str, description="Only this store's listings.")],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class ListingCreateApi(VendorMemberApi):
+    @extend_schema(
+        request=s.ListingCreateInput,
+        responses={201: s.ListingOutput},
+        summary="List a catalogue variant in one of my stores (within the plan's product limit)",
+    )
+    def post(self, request: Request) -> Response:
+        member = _member(request, MANAGERS)
+        vendor_require_active(member)
+        data = _validated(s.ListingCreateInput, request)
+        listing = listing_services.listing_create(
+            vendor_id=member.vendor_id,
+            data=listing_services.ListingInput(**data),
+            actor_user_id=member.user_id,
+        )
+        return Response(s.ListingOutput(listing).data, status=status.HTTP_201_CREATED)
+
+
+class ListingDetailApi(VendorMemberApi):
+    @extend_schema(responses={200: s.ListingOutput}, summary="One of my listings")
+    def get(self, request: Request, listing_id: UUID) -> Response:
+        return Response(s.ListingOutput(_listing(_member(request), listing_id)).data)
+
+
+class ListingUpdateApi(VendorMemberApi):
+    @extend_schema(
+        request=s.ListingUpdateInput,
+        responses={200: s.ListingOutput},
+        summary="Edit a listing's price, condition, state, SKU or low-stock threshold",
+    )
+    def patch(self, request: Request, listing_id: UUID) -> Response:
+        member = _member(request, MANAGERS)
+        _listing(member, listing_id)
+        changes = _validated(s.ListingUpdateInput, request)
+        listing = listing_services.listing_update(
+            vendor_id=member.vendor_id, listing_id=listing_id, changes=changes
+        )
+        return Response(s.ListingOutput(listing).data)
+
+
+class ListingDeleteApi(VendorMemberApi):
+    @extend_schema(responses={204: None}, summary="Delete a listing and its stock history")
+    def delete(self, request: Request, listing_id: UUID) -> Response:
+        member = _member(request, MANAGERS)
+        _listing(member, listing_id)
+        listing_services.listing_delete(vendor_id=member.vendor_id, listing_id=listing_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StockReceiveApi(VendorMemberApi):
+    @extend_schema(
+        request=s.StockReceiveInput,
+        responses={201: s.MovementOutput},
+        summary="Record goods received for a listing",
+    )
+    def post(self, request: Request, listing_id: UUID) -> Response:
+        member = _member(request)
+        _listing(member, listing_id)
+        data = _validated(s.StockReceiveInput, request)
+        movement = stock_services.stock_receive(
+            vendor_id=member.vendor_id,
+            listing_id=listing_id,
+            quantity=data["quantity"],
+            reason=data.get("reason", ""),
+            actor_user_id=member.user_id,
+        )
+        return Response(s.MovementOutput(movement).data, status=status.HTTP_201_CREATED)
+
+
+class StockAdjustApi(VendorMemberApi):
+    @extend_schema(
+        request=s.StockAdjustInput,
+        responses={201: s.MovementOutput},
+        summary="Correct a listing's stock on hand, with the reason",
+    )
+    def post(self, request: Request, listing_id: UUID) -> Response:
+        member = _member(request)
+        _listing(member, listing_id)
+        data = _validated(s.StockAdjustInput, request)
+        movement = stock_services.stock_adjust(
+            vendor_id=member.vendor_id,
+            listing_id=listing_id,
+            delta=data["delta"],
+            reason=data["reason"],
+            actor_user_id=member.user_id,
+        )
+        return Response(s.MovementOutput(movement).data, status=status.HTTP_201_CREATED)
+
+
+class MovementListApi(VendorMemberListApi):
+    serializer_class = s.MovementOutput
+
+    def get_queryset(self) -> QuerySet[StockMovement]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return StockMovement.objects.none()
+        member = _member(self.request)
+        listing = _listing(member, self.kwargs["listing_id"])
+        return movement_list_for_listing(vendor_id=member.vendor_id, listing_id=listing.pk)
+
+    @extend_schema(summary="A listing's stock movements, newest first")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class StockImportApi(VendorMemberApi):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": s.StockImportInput},
+        responses={200: s.StockImportOutput},
+        summary="Import stock quantities from CSV (all rows or none)",
+    )
+    def post(self, request: Request) -> Response:
+        member = _member(request, MANAGERS)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise exceptions.ValidationError({"file": ["Attach the CSV as the 'file' part."]})
+        limit = settings.VENDORS_STOCK_IMPORT_MAX_BYTES
+        data = upload.read(limit + 1)
+        result = stock_import(vendor_id=member.vendor_id, data=data, actor_user_id=member.user_id)
+        return Response(s.StockImportOutput(result).data)
 
 
 # --- staff -------------------------------------------------------------------------------------

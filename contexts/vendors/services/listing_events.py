@@ -58,6 +58,9 @@ def listings_publish(listings: Iterable[Listing]) -> None:
                 available=row.available,
                 is_purchasable=listing_is_purchasable(row, purchasable),
                 updated_at=row.updated_at,
+                store_name=row.store.name,
+                store_slug=row.store.slug,
+                sku=row.sku,
             )
         )
 

@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 
 from bazaar_platform.events.models import DeadLetter
 from contexts.auth import facade as auth
@@ -18,7 +19,7 @@ from contexts.subscriptions.events import (
     SubscriptionExpired,
 )
 from contexts.vendors import facade
-from contexts.vendors.models import Onboarding, Store, Vendor, VendorMember
+from contexts.vendors.models import Listing, Onboarding, Store, Vendor, VendorMember
 from contexts.vendors.tests import support
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -155,6 +156,26 @@ def test_seed_demo_gives_vendors_stores_on_different_plans_idempotently():
     assert plans["pending.pottery@bazaar.local"].status == "pending_payment"
     assert Vendor.objects.get(members__email="pending.pottery@bazaar.local").status == "pending"
     assert "nordic.knits@bazaar.local" in out.getvalue()
+    # listings: several stores (and currencies) compete on the same variants, with stock
+    listings = Listing.objects.count()
+    assert listings > 100
+    competed = (
+        Listing.objects.values("variant_id")
+        .annotate(stores=Count("store", distinct=True))
+        .filter(stores__gte=2)
+        .count()
+    )
+    assert competed >= 20
+    assert set(Listing.objects.values_list("currency", flat=True)) == {"EUR", "GBP", "USD"}
+    assert not Listing.objects.filter(vendor__status="pending").exists()
+    free = VendorMember.objects.get(email="nordic.knits@bazaar.local").vendor_id
+    free_limit = next(
+        u.limit for u in subscriptions.usage_for(vendor_id=free) if u.resource == "products"
+    )
+    assert Listing.objects.filter(vendor_id=free).values("product_id").distinct().count() <= (
+        free_limit
+    )
     with support.committed():
         call_command("seed_demo", stdout=StringIO(), stderr=StringIO(), quiet_progress=True)
     assert (Vendor.objects.count(), Store.objects.count(), VendorMember.objects.count()) == counts
+    assert Listing.objects.count() == listings
