@@ -4,7 +4,9 @@ demo customers' orders).
 The demo customers review what they really received: the delivered purchases are found
 in the event log (``orders.vendor_order_delivered``; this context keeps no order read
 model), and every review goes through ``review_create``, so it is a verified purchase,
-passes the automatic moderation and feeds the aggregates through the events. The vendor owning the subject
+goes through the automatic moderation (a customer who picks the same demo text twice is
+held for repeated text: the staff queue has something to show) and feeds the aggregates
+through the events. The vendor owning the subject
 answers some reviews; other demo customers find some helpful.
 
 Deterministic (``random.Random`` seeded per customer and subject) and idempotent: a
