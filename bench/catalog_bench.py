@@ -179,16 +179,24 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--write", type=Path)
+    parser.add_argument(
+        "--keepdb", action="store_true", help="keep (and reuse) the loaded bench database"
+    )
     args = parser.parse_args()
 
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
         f"bench_{settings.DATABASES['default']['NAME']}"
     )
-    old = setup_databases(verbosity=0, interactive=False, keepdb=False)
+    old = setup_databases(verbosity=0, interactive=False, keepdb=args.keepdb)
     server: subprocess.Popen[bytes] | None = None
     try:
         started = time.monotonic()
-        detail_slug = load(args.products)
+        if args.keepdb and Product.objects.count() >= args.products:
+            detail = Product.objects.filter(variants__isnull=False).order_by("slug").first()
+            assert detail is not None
+            detail_slug = detail.slug
+        else:
+            detail_slug = load(args.products)
         loaded_s = time.monotonic() - started
         db_name = connection.settings_dict["NAME"]
         counts = (Product.objects.count(), Variant.objects.count(), Offer.objects.count())
@@ -234,7 +242,8 @@ def main() -> None:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        teardown_databases(old, verbosity=0)
+        if not args.keepdb:
+            teardown_databases(old, verbosity=0)
 
     trivial = results["trivial DRF view (20 items, no DB)"]["rps"]
     rows = []

@@ -285,7 +285,7 @@ class Offer(models.Model):
                 condition=models.Q(is_purchasable=True, is_removed=False),
                 name="offer_live_by_product",
             ),
-            models.Index(fields=["variant_id"], name="offer_variant"),
+            models.Index(fields=["product_id"], name="offer_product"),  # the detail page
             models.Index(fields=["updated_at"], name="offer_updated_at"),
         ]
 

@@ -336,7 +336,11 @@ def product_list(*, filters: ProductListFilters) -> QuerySet[Product]:
                 live.order_by().values("product_id").annotate(n=Count("*")).values("n")[:1],
                 output_field=IntegerField(),
             ),
-            in_stock=Exists(live.filter(available__gt=0)),
+            # a correlated "largest available" lookup (index on product_id) rather than
+            # EXISTS, which PostgreSQL plans as a hash of every in-stock offer in the table
+            max_available=Subquery(
+                live.order_by("-available").values("available")[:1], output_field=IntegerField()
+            ),
         )
         .order_by(*sort.order_by)
     )

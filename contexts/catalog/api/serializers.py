@@ -134,7 +134,10 @@ class ProductListItemOutput(serializers.Serializer[Product]):
     offer_count = serializers.IntegerField(
         default=0, help_text="Live offers from all stores, in any currency."
     )
-    in_stock = serializers.BooleanField(default=False, help_text="Some live offer has stock.")
+    in_stock = serializers.SerializerMethodField(help_text="Some live offer has stock.")
+
+    def get_in_stock(self, product: Product) -> bool:
+        return bool(getattr(product, "max_available", None))
 
     @extend_schema_field(PriceOutput(allow_null=True))
     def get_price_from(self, product: Product) -> dict[str, Any] | None:

@@ -20,7 +20,13 @@ from rest_framework.response import Response
 
 from bazaar_platform.api.errors import ApplicationError, NotFoundError
 from bazaar_platform.api.views import BazaarAPIView, BazaarListAPIView
-from bazaar_platform.tokens.permissions import IsCustomer, IsVendor, principal_user_id
+from bazaar_platform.tokens.permissions import (
+    FirstPartyOnlyError,
+    IsCustomer,
+    IsVendor,
+    granted_scopes,
+    principal_user_id,
+)
 from contexts.orders.api import serializers as s
 from contexts.orders.models import (
     CustomerOrder,
@@ -91,6 +97,10 @@ class _CartApi(BazaarAPIView):
     permission_classes = [AllowAny]
 
     def cart(self, request: Request) -> Any:
+        if granted_scopes(request.user) is not None:
+            # Open to visitors, but a third-party app acting for a customer may not fill
+            # (or read) the customer's cart: it has no scope for it.
+            raise FirstPartyOnlyError()
         user_id = principal_user_id(request.user) if request.user.is_authenticated else None
         return carts.cart_resolve(
             customer_user_id=user_id, token=request.headers.get("X-Cart-Token") or None
