@@ -5,6 +5,11 @@ the catalogue keeps its own copy of them as offers, so browsing (price filters a
 "offers from every store") reads one database schema and keeps a constant query count,
 without calling the vendors context per request. Handlers run once per event (inbox),
 and the services ignore stale or repeated snapshots besides.
+
+The product rating shown and sorted on in the catalogue is likewise a copy of the
+reviews context's aggregate, kept from ``reviews.rating_summary_changed`` (the whole
+summary in each event, so a redelivery or a late event cannot skew it; see
+``product_rating_set``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bazaar_platform.events import IntegrationEvent
-from contexts.catalog.services import OfferSnapshot, offer_remove, offer_upsert
+from contexts.catalog.services import (
+    OfferSnapshot,
+    offer_remove,
+    offer_upsert,
+    product_rating_set,
+)
+from contexts.reviews.events import RatingSummaryChanged
 from contexts.vendors.events import ListingRemoved, ListingUpdated
 
 
@@ -47,7 +58,19 @@ def on_listing_removed_drop_offer(event: ListingRemoved) -> None:
     )
 
 
+def on_rating_summary_changed_store_product_rating(event: RatingSummaryChanged) -> None:
+    if event.subject_type != "product":
+        return  # store and vendor ratings are not the catalogue's
+    product_rating_set(
+        product_id=event.subject_id,
+        average=event.average,
+        count=event.count,
+        as_of=event.occurred_at,
+    )
+
+
 HANDLERS: dict[type[IntegrationEvent], list[Callable[[Any], None]]] = {
     ListingUpdated: [on_listing_updated_upsert_offer],
     ListingRemoved: [on_listing_removed_drop_offer],
+    RatingSummaryChanged: [on_rating_summary_changed_store_product_rating],
 }

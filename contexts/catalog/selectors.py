@@ -137,19 +137,26 @@ PRODUCT_SORTS: dict[str, ProductSort] = {
     "-name": ProductSort(order_by=("-name", "-id")),
     "price": ProductSort(order_by=(F("price_from").asc(nulls_last=True), "id")),
     "-price": ProductSort(order_by=(F("price_from").desc(nulls_last=True), "-id")),
+    # Best rated first (more reviews first among equals); products without reviews last.
+    # ``Product.rating_average`` / ``rating_count`` are kept from the reviews context's
+    # ``reviews.rating_summary_changed`` (``handlers.py``).
+    "rating": ProductSort(
+        order_by=(F("rating_average").desc(nulls_last=True), "-rating_count", "id")
+    ),
+    # Worst rated first; products without reviews still last.
+    "-rating": ProductSort(
+        order_by=(F("rating_average").asc(nulls_last=True), "-rating_count", "id")
+    ),
 }
 DEFAULT_PRODUCT_SORT = "newest"
 
-# Extension point. Rating is another context's data (reviews' aggregates); the catalogue
-# does not have it and does not invent it. To enable it, keep a catalogue-owned read model
-# fed by that context's events (as ``Offer`` is for the vendors' listings), then add an
-# entry to ``PRODUCT_SORTS`` whose ``prepare`` annotates the key from it (``Subquery`` on
-# ``product_id``; no join fan-out, so the list keeps its constant query count).
-# Until then asking for it is a 400 that says why, never a silently different order.
-RESERVED_PRODUCT_SORTS: dict[str, str] = {
-    "rating": "Sorting by rating needs review aggregates, which the catalogue does not hold yet.",
-    "-rating": "Sorting by rating needs review aggregates, which the catalogue does not hold yet.",
-}
+# Extension point. A sort on another context's data needs a catalogue-owned read model
+# fed by that context's events (as ``Offer`` is for the vendors' listings and the rating
+# columns for the reviews' aggregates), then an entry in ``PRODUCT_SORTS`` whose
+# ``prepare`` annotates the key from it (``Subquery`` on ``product_id``; no join fan-out,
+# so the list keeps its constant query count). Until then asking for it is a 400 that
+# says why (``RESERVED_PRODUCT_SORTS``), never a silently different order.
+RESERVED_PRODUCT_SORTS: dict[str, str] = {}
 
 MAX_SEARCH_TERMS = 8
 MAX_ATTRIBUTE_FILTERS = 10

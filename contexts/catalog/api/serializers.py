@@ -40,8 +40,8 @@ class ProductListQuery(serializers.Serializer[Any]):
         max_length=20,
         help_text=(
             "newest (default), oldest, name, -name, price, -price (the lowest live offer in "
-            "`currency`; products without one last). rating is reserved: it needs review "
-            "aggregates and answers 400 until they are fed in."
+            "`currency`; products without one last), rating (best rated first), -rating "
+            "(worst rated first; unrated products last in both)."
         ),
     )
     min_price = serializers.IntegerField(
@@ -146,6 +146,11 @@ class ProductListItemOutput(serializers.Serializer[Product]):
             return None
         return {"amount_minor": price, "currency": getattr(product, "price_currency", "")}
 
+    rating_average = serializers.FloatField(
+        allow_null=True, help_text="Average review rating (1-5); null without reviews."
+    )
+    rating_count = serializers.IntegerField(help_text="Published reviews.")
+
     @extend_schema_field(ThumbnailOutput(allow_null=True))
     def get_thumbnail(self, product: Product) -> dict[str, Any] | None:
         name = getattr(product, "thumbnail_name", None)
@@ -243,6 +248,14 @@ class ProductDetailOutput(serializers.Serializer[ProductDetail]):
     images = ImageOutput(many=True)
     published_at = serializers.DateTimeField(source="product.published_at")
     updated_at = serializers.DateTimeField(source="product.updated_at")
+    rating_average = serializers.FloatField(
+        source="product.rating_average",
+        allow_null=True,
+        help_text="Average review rating (1-5); null without reviews.",
+    )
+    rating_count = serializers.IntegerField(
+        source="product.rating_count", help_text="Published reviews."
+    )
 
     @extend_schema_field(AttributeValueOutput(many=True))
     def get_attributes(self, detail: ProductDetail) -> list[dict[str, Any]]:
