@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "contexts.vendors.apps.VendorsConfig",
     "contexts.subscriptions.apps.SubscriptionsConfig",
     "contexts.notifications.apps.NotificationsConfig",
+    "contexts.search.apps.SearchConfig",
 ]
 
 MIDDLEWARE = [
