@@ -170,7 +170,7 @@ _TOKEN = re.compile(r'"[^"]*"?|\S+')
 
 
 def prefix_tsquery(q: str) -> str:
-    """The typed words as a prefix ``tsquery`` ("iph 15" -> "iph:* & 15:*"), keeping the
+    r"""The typed words as a prefix ``tsquery`` ("iph 15" -> "iph:* & 15:*"), keeping the
     web syntax's exclusions ("-desk" -> "!desk"). Only ``[^\W_]+`` words reach the
     result, so nothing the user typed can be ``tsquery`` syntax. Empty when no word is
     required."""
