@@ -1,7 +1,8 @@
 """The vendors context's published language.
 
 Ordering key: the vendor (``aggregate = "vendor_id"``), so one vendor's history is
-seen in order. Store and staff events carry the vendor's resulting count, so a
+seen in order; listing and stock events are ordered per listing (``listing_id``), and
+reservation events per reservation reference. Store and staff events carry the vendor's resulting count, so a
 consumer keeping usage (the subscriptions context) needs no arithmetic and tolerates
 redelivery. Consumers: subscriptions (usage read model); catalog, search and
 notifications are expected to subscribe.
@@ -9,6 +10,7 @@ notifications are expected to subscribe.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
@@ -98,6 +100,70 @@ class StaffMemberRemoved(IntegrationEvent):
     staff_count: int
 
 
+class ListingUpdated(IntegrationEvent):
+    """Snapshot of one listing, published whenever its price, condition, state or available
+    quantity changes. A consumer keeps the latest snapshot per listing (``updated_at`` orders
+    them), so redelivery and reordering are harmless."""
+
+    event_type: ClassVar[str] = "vendors.listing_updated"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "listing_id"
+
+    listing_id: UUID
+    store_id: UUID
+    vendor_id: UUID
+    product_id: UUID
+    variant_id: UUID
+    price_minor: int
+    currency: str
+    condition: str  # "new" | "used" | "refurbished"
+    available: int  # on hand minus active reservations, never < 0
+    is_purchasable: bool
+    updated_at: datetime
+
+
+class ListingRemoved(IntegrationEvent):
+    """A listing was deleted; consumers drop their copy of it."""
+
+    event_type: ClassVar[str] = "vendors.listing_removed"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "listing_id"
+
+    listing_id: UUID
+    product_id: UUID
+    variant_id: UUID
+    store_id: UUID
+
+
+class StockLow(IntegrationEvent):
+    """A listing's available quantity fell to or below its low-stock threshold (published
+    when crossing, not on every movement below it)."""
+
+    event_type: ClassVar[str] = "vendors.stock_low"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "listing_id"
+
+    listing_id: UUID
+    store_id: UUID
+    vendor_id: UUID
+    product_id: UUID
+    variant_id: UUID
+    available: int
+    threshold: int
+
+
+class StockReservationExpired(IntegrationEvent):
+    """A checkout's stock reservation passed its expiry and its stock went back on sale.
+    ``lines`` are ``{"listing_id": str, "quantity": int}``."""
+
+    event_type: ClassVar[str] = "vendors.stock_reservation_expired"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "reference"
+
+    reference: str
+    lines: list[dict[str, str | int]]
+
+
 ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     VendorRegistered,
     VendorActivated,
@@ -107,4 +173,8 @@ ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     StoreDeleted,
     StaffMemberAdded,
     StaffMemberRemoved,
+    ListingUpdated,
+    ListingRemoved,
+    StockLow,
+    StockReservationExpired,
 )
