@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "contexts.subscriptions.apps.SubscriptionsConfig",
     "contexts.notifications.apps.NotificationsConfig",
     "contexts.search.apps.SearchConfig",
+    "contexts.reviews.apps.ReviewsConfig",
 ]
 
 MIDDLEWARE = [
