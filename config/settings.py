@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "contexts.notifications.apps.NotificationsConfig",
     "contexts.search.apps.SearchConfig",
     "contexts.reviews.apps.ReviewsConfig",
+    "contexts.orders.apps.OrdersConfig",
 ]
 
 MIDDLEWARE = [
