@@ -120,3 +120,49 @@ class SearchQueryStat(models.Model):
 
     def __str__(self) -> str:
         return self.query
+
+
+class PurchaseLine(models.Model):
+    """A product a customer paid for, from ``orders.order_paid``: the recommendations'
+    raw material. ``customer_user_id`` is the auth context's opaque id (no name, no
+    e-mail); it is what "for you" needs."""
+
+    order_id = models.UUIDField()
+    product_id = models.UUIDField(db_index=True)
+    customer_user_id = models.UUIDField(db_index=True)
+    quantity = models.PositiveIntegerField()
+    paid_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["order_id", "product_id"], name="search_purchase_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.product_id}"
+
+
+class CoPurchase(models.Model):
+    """How often ``other_product_id`` was bought with ``product_id``: in the same order
+    (``orders``) and by the same customer in any order (``customers``). Kept in both
+    directions so "bought with X" is one indexed range."""
+
+    product_id = models.UUIDField()
+    other_product_id = models.UUIDField()
+    orders = models.PositiveIntegerField(default=0)
+    customers = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["product_id", "other_product_id"], name="search_copurchase_pair"
+            )
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["product_id", "-orders", "-customers"], name="search_copurchase_top"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} + {self.other_product_id}"

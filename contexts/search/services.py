@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
 from bazaar_platform.events.registry import Subscription, subscriptions_of_context
@@ -29,7 +29,16 @@ from contexts.catalog.events import (
     ProductUnpublished,
     ProductUpdated,
 )
-from contexts.search.models import SearchDocument, SearchListing, SearchQueryStat, SearchTerm
+from contexts.orders.events import OrderPaid
+from contexts.reviews.events import RatingSummaryChanged
+from contexts.search.models import (
+    CoPurchase,
+    PurchaseLine,
+    SearchDocument,
+    SearchListing,
+    SearchQueryStat,
+    SearchTerm,
+)
 from contexts.search.selectors import (
     TS_CONFIG,
     facet_value,
@@ -37,6 +46,7 @@ from contexts.search.selectors import (
     normalise_query,
     vocabulary,
 )
+from contexts.vendors.events import ListingRemoved, ListingUpdated
 
 
 def _document_terms(doc: SearchDocument) -> set[str]:
@@ -102,7 +112,11 @@ def document_apply_snapshot(*, snapshot: ProductSnapshotEvent) -> SearchDocument
     # ("noise_cancelling" -> "noise cancelling"), so "noise cancelling headphones" finds it.
     doc.attribute_text = " ".join(
         [str(v) for values in attributes.values() for v in values if isinstance(v, str)]
-        + [code.replace("_", " ") for code, values in attributes.items() if any(v is True for v in values)]
+        + [
+            code.replace("_", " ")
+            for code, values in attributes.items()
+            if any(v is True for v in values)
+        ]
     )
     doc.facet_terms = "|" + "".join(
         f"{code}={facet_value(v)}|" for code, values in attributes.items() for v in values
@@ -252,7 +266,14 @@ def read_model_clear() -> None:
 #: The events the search documents are built from (the recommendation models have
 #: their own rebuild).
 DOCUMENT_EVENT_TYPES: frozenset[str] = frozenset(
-    {ProductPublished.event_type, ProductUpdated.event_type, ProductUnpublished.event_type}
+    {
+        ProductPublished.event_type,
+        ProductUpdated.event_type,
+        ProductUnpublished.event_type,
+        ListingUpdated.event_type,
+        ListingRemoved.event_type,
+        RatingSummaryChanged.event_type,
+    }
 )
 
 
@@ -269,4 +290,111 @@ def read_model_rebuild(*, progress: Callable[[int], None] = lambda _n: None) -> 
     feeds them through the search handlers, oldest first (the event platform's replay
     from the outbox log). The query log is kept."""
     read_model_clear()
-    return replay_from_outbox(document_subscriptions(), ReplayFilter(), progress=progress)
+    report = replay_from_outbox(document_subscriptions(), ReplayFilter(), progress=progress)
+    _units_sold_refold()
+    return report
+
+
+def _units_sold_refold() -> None:
+    """Units sold come from the purchases (kept by a reindex), not from the replay."""
+    totals = PurchaseLine.objects.values("product_id").annotate(units=Sum("quantity"))
+    for row in totals.order_by("product_id"):
+        SearchDocument.objects.filter(pk=row["product_id"]).update(units_sold=row["units"])
+
+
+# --- recommendations -------------------------------------------------------------------
+
+
+def _pairs_add(
+    pairs: dict[tuple[uuid.UUID, uuid.UUID], list[int]], a: uuid.UUID, b: uuid.UUID, i: int
+) -> None:
+    pairs.setdefault((a, b), [0, 0])[i] += 1
+
+
+@transaction.atomic
+def purchases_record(
+    *,
+    order_id: uuid.UUID,
+    customer_user_id: uuid.UUID,
+    quantities: dict[uuid.UUID, int],
+    paid_at: datetime,
+) -> bool:
+    """Record a paid order's products and fold them into the co-purchase counts and the
+    documents' units sold. An order already recorded is skipped whole (idempotent);
+    returns whether anything was recorded.
+
+    Pairs count in both directions: ``orders`` for two products in this order,
+    ``customers`` once per customer for two products they bought, in any orders."""
+    if not quantities or PurchaseLine.objects.filter(order_id=order_id).exists():
+        return False
+    previous = set(
+        PurchaseLine.objects.filter(customer_user_id=customer_user_id).values_list(
+            "product_id", flat=True
+        )
+    )
+    PurchaseLine.objects.bulk_create(
+        [
+            PurchaseLine(
+                order_id=order_id,
+                product_id=product_id,
+                customer_user_id=customer_user_id,
+                quantity=quantity,
+                paid_at=paid_at,
+            )
+            for product_id, quantity in sorted(quantities.items())
+        ]
+    )
+    products = sorted(quantities)
+    new = [p for p in products if p not in previous]
+    pairs: dict[tuple[uuid.UUID, uuid.UUID], list[int]] = {}
+    for a in products:
+        for b in products:
+            if a != b:
+                _pairs_add(pairs, a, b, 0)
+    for a in new:
+        for b in sorted(previous | set(new)):
+            if a != b:
+                _pairs_add(pairs, a, b, 1)
+        for b in sorted(previous):
+            _pairs_add(pairs, b, a, 1)
+    CoPurchase.objects.bulk_create(
+        [CoPurchase(product_id=a, other_product_id=b) for a, b in sorted(pairs)],
+        ignore_conflicts=True,
+    )
+    for (a, b), (orders, customers) in sorted(pairs.items()):
+        CoPurchase.objects.filter(product_id=a, other_product_id=b).update(
+            orders=F("orders") + orders, customers=F("customers") + customers
+        )
+    documents_units_sold_add(units=quantities)
+    return True
+
+
+def order_paid_quantities(event: OrderPaid) -> dict[uuid.UUID, int]:
+    quantities: dict[uuid.UUID, int] = {}
+    for line in event.lines:
+        product_id = uuid.UUID(str(line["product_id"]))
+        quantities[product_id] = quantities.get(product_id, 0) + int(line["quantity"])
+    return quantities
+
+
+RECOMMENDATION_EVENT_TYPES: frozenset[str] = frozenset({OrderPaid.event_type})
+
+
+def recommendation_subscriptions() -> list[Subscription]:
+    return [
+        s for s in subscriptions_of_context("search") if s.event_type in RECOMMENDATION_EVENT_TYPES
+    ]
+
+
+def recommendation_events_count() -> int:
+    return stored_events(recommendation_subscriptions(), ReplayFilter()).count()
+
+
+def recommendations_rebuild(*, progress: Callable[[int], None] = lambda _n: None) -> ReplayReport:
+    """Forget purchases, co-purchase counts and units sold, then replay every stored
+    ``orders.order_paid`` through the search handler, oldest first."""
+    with transaction.atomic():
+        PurchaseLine.objects.all().delete()
+        CoPurchase.objects.all().delete()
+        SearchDocument.objects.exclude(units_sold=0).update(units_sold=0)
+    return replay_from_outbox(recommendation_subscriptions(), ReplayFilter(), progress=progress)

@@ -139,3 +139,14 @@ class QueryStatOutput(serializers.Serializer[Any]):
     zero_result_searches = serializers.IntegerField()
     last_result_count = serializers.IntegerField()
     last_searched_at = serializers.DateTimeField()
+
+
+class RecommendationQueryInput(serializers.Serializer[Any]):
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=50, default=10)
+
+
+class RecommendationOutput(serializers.Serializer[Any]):
+    kind = serializers.CharField(
+        help_text="bought_together | similar | trending | for_you (fallbacks included)."
+    )
+    results = SearchHitOutput(many=True)

@@ -5,25 +5,30 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import UUID
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from bazaar_platform.api.errors import NotFoundError
 from bazaar_platform.api.views import BazaarAPIView
-from bazaar_platform.tokens.permissions import IsAdmin
+from bazaar_platform.tokens.permissions import IsAdmin, principal_user_id
 from contexts.search import selectors, services
 from contexts.search.api.serializers import (
     QueryStatOutput,
     QueryStatsInput,
+    RecommendationOutput,
+    RecommendationQueryInput,
     SearchPageOutput,
     SearchQueryInput,
     SuggestionsOutput,
     SuggestQueryInput,
 )
+from contexts.search.selectors import recommendations
 
 ATTRIBUTE_PARAM = re.compile(r"^attr_([a-z][a-z0-9]*(?:_[a-z0-9]+)*)$")
 MAX_ATTRIBUTE_VALUES = 20
@@ -158,3 +163,109 @@ class QueryStatsApi(BazaarAPIView):
             limit=params.validated_data["limit"],
         )
         return Response(QueryStatOutput(rows, many=True).data)
+
+
+# --- recommendations -------------------------------------------------------------------
+
+
+def _recommendations(kind: str, ids: list[UUID]) -> Response:
+    docs = recommendations.recommendation_documents(ids)
+    return Response(RecommendationOutput({"kind": kind, "results": docs}).data)
+
+
+def _limit(request: Request) -> int:
+    params = RecommendationQueryInput(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    return int(params.validated_data["limit"])
+
+
+def _published(product_id: UUID) -> None:
+    if not selectors.published_documents().filter(product_id=product_id).exists():
+        raise NotFoundError(f"No published product has the id {product_id}.")
+
+
+class _RecommendationApi(BazaarAPIView):
+    permission_classes = (AllowAny,)
+    extra_query_params = frozenset(RecommendationQueryInput().fields)
+
+
+class BoughtTogetherApi(_RecommendationApi):
+    """Products frequently bought together with a product."""
+
+    @extend_schema(
+        operation_id="search_recommendations_bought_together",
+        summary="Frequently bought together",
+        description=(
+            "Products most often in the same paid order as this one (then bought by the "
+            "same customers); topped up with similar products, then trending ones."
+        ),
+        parameters=[RecommendationQueryInput],
+        responses={200: RecommendationOutput},
+    )
+    def get(self, request: Request, product_id: UUID) -> Response:
+        limit = _limit(request)
+        _published(product_id)
+        ids = recommendations.bought_together_ids(product_id=product_id, limit=limit)
+        return _recommendations("bought_together", ids)
+
+
+class SimilarProductsApi(_RecommendationApi):
+    """Products similar to a product."""
+
+    @extend_schema(
+        operation_id="search_recommendations_similar",
+        summary="Similar products",
+        description=(
+            "Same category (or its parent), ranked by shared attribute values, brand and "
+            "name words; topped up with trending products."
+        ),
+        parameters=[RecommendationQueryInput],
+        responses={200: RecommendationOutput},
+    )
+    def get(self, request: Request, product_id: UUID) -> Response:
+        limit = _limit(request)
+        _published(product_id)
+        return _recommendations(
+            "similar", recommendations.similar_ids(product_id=product_id, limit=limit)
+        )
+
+
+class TrendingApi(_RecommendationApi):
+    """What sells fastest now."""
+
+    @extend_schema(
+        operation_id="search_recommendations_trending",
+        summary="Trending products",
+        description=(
+            "Units sold in paid orders over the last 30 days, the last 7 counting three "
+            "times; topped up with best sellers, then other published products."
+        ),
+        parameters=[RecommendationQueryInput],
+        responses={200: RecommendationOutput},
+    )
+    def get(self, request: Request) -> Response:
+        return _recommendations("trending", recommendations.trending_ids(limit=_limit(request)))
+
+
+class ForYouApi(BazaarAPIView):
+    """Recommendations for the signed-in customer."""
+
+    permission_classes = (IsAuthenticated,)
+    extra_query_params = frozenset(RecommendationQueryInput().fields)
+
+    @extend_schema(
+        operation_id="search_recommendations_for_you",
+        summary="Recommended for you",
+        description=(
+            "Products bought with what you bought (recent purchases weigh more), without "
+            "what you already have; trending products when there is no history yet."
+        ),
+        parameters=[RecommendationQueryInput],
+        responses={200: RecommendationOutput},
+    )
+    def get(self, request: Request) -> Response:
+        user_id = principal_user_id(request.user)
+        if user_id is None:
+            raise NotAuthenticated()
+        ids = recommendations.for_you_ids(customer_user_id=user_id, limit=_limit(request))
+        return _recommendations("for_you", ids)
