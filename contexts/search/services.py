@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum, Value
 from django.utils import timezone
 
 from bazaar_platform.events.registry import Subscription, subscriptions_of_context
@@ -42,6 +42,7 @@ from contexts.search.models import (
 from contexts.search.selectors import (
     TS_CONFIG,
     facet_value,
+    fold,
     is_postgres,
     normalise_query,
     vocabulary,
@@ -66,15 +67,23 @@ def _terms_shift(*, removed: Iterable[str], added: Iterable[str]) -> None:
         SearchTerm.objects.filter(term__in=sorted(removed)).update(documents=F("documents") - 1)
 
 
-def _vector_refresh(product_id: uuid.UUID) -> None:
+def _vector_refresh(doc: SearchDocument) -> None:
+    """Weighted ``tsvector``: name A, brand and category B, description C, attribute
+    values and SKUs D. The text is folded (no accents) first, as queries are, so "cafe"
+    finds "Café" without the ``unaccent`` extension."""
     if not is_postgres():
         return
-    SearchDocument.objects.filter(pk=product_id).update(
+
+    def vector(weight: str, *texts: str) -> SearchVector:
+        text = fold(" ".join(t for t in texts if t))
+        return SearchVector(Value(text), weight=weight, config=TS_CONFIG)
+
+    SearchDocument.objects.filter(pk=doc.pk).update(
         search_vector=(
-            SearchVector("name", weight="A", config=TS_CONFIG)
-            + SearchVector("brand_name", "category_text", weight="B", config=TS_CONFIG)
-            + SearchVector("description", weight="C", config=TS_CONFIG)
-            + SearchVector("attribute_text", "skus", weight="D", config=TS_CONFIG)
+            vector("A", doc.name)
+            + vector("B", doc.brand_name, doc.category_text)
+            + vector("C", doc.description)
+            + vector("D", doc.attribute_text, doc.skus)
         )
     )
 
@@ -126,7 +135,7 @@ def document_apply_snapshot(*, snapshot: ProductSnapshotEvent) -> SearchDocument
     doc.published_at = snapshot.published_at
     doc.source_updated_at = snapshot.updated_at
     doc.save()
-    _vector_refresh(doc.product_id)
+    _vector_refresh(doc)
     _terms_shift(removed=old_terms - _document_terms(doc), added=_document_terms(doc) - old_terms)
     return doc
 

@@ -186,7 +186,7 @@ def prefix_tsquery(q: str) -> str:
 
 
 def _pg_match(qs: QuerySet[SearchDocument], q: str) -> Any:
-    web = SearchQuery(q, search_type="websearch", config=TS_CONFIG)
+    web = SearchQuery(fold(q), search_type="websearch", config=TS_CONFIG)
     rank: Any = SearchRank(F("search_vector"), web, weights=RANK_WEIGHTS)
     condition = Q(search_vector=web)
     prefix_text = prefix_tsquery(q)
