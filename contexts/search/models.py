@@ -42,6 +42,9 @@ class SearchDocument(models.Model):
     # "|colour=red|storage_gb=128|": attribute filters as one portable LIKE per value.
     facet_terms = models.TextField(blank=True)
     skus = models.TextField(blank=True)
+    # " acme phone x1 electronics phones ... ": folded words, each after a space, so the
+    # engine without full-text search (SQLite) matches word starts with one LIKE.
+    words_text = models.TextField(blank=True)
     is_published = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
     # The catalogue's updated_at of the snapshot applied: older snapshots are ignored.

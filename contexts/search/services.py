@@ -46,6 +46,7 @@ from contexts.search.selectors import (
     is_postgres,
     normalise_query,
     vocabulary,
+    words,
 )
 from contexts.vendors.events import ListingRemoved, ListingUpdated
 
@@ -131,6 +132,23 @@ def document_apply_snapshot(*, snapshot: ProductSnapshotEvent) -> SearchDocument
         f"{code}={facet_value(v)}|" for code, values in attributes.items() for v in values
     )
     doc.skus = " ".join(snapshot.skus)
+    doc.words_text = (
+        " "
+        + " ".join(
+            words(
+                " ".join(
+                    [
+                        doc.name,
+                        doc.brand_name,
+                        doc.category_text,
+                        doc.description,
+                        doc.attribute_text,
+                    ]
+                )
+            )
+        )
+        + " "
+    )
     doc.is_published = snapshot.status == "published"
     doc.published_at = snapshot.published_at
     doc.source_updated_at = snapshot.updated_at

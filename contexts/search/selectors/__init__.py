@@ -199,18 +199,20 @@ def _pg_match(qs: QuerySet[SearchDocument], q: str) -> Any:
 
 
 def _fallback_match(qs: QuerySet[SearchDocument], query_words: Sequence[str]) -> Any:
+    """Without full-text search: every word must start a word of the document; a word
+    starting a word of the name scores 10, of the brand or category 4, elsewhere 1."""
     score: Any = Value(0)
     for word in query_words:
-        qs = qs.filter(
-            Q(name__icontains=word)
-            | Q(brand_name__icontains=word)
-            | Q(category_text__icontains=word)
-            | Q(description__icontains=word)
-            | Q(attribute_text__icontains=word)
+        qs = qs.filter(words_text__contains=f" {word}")
+        in_name = Q(name__istartswith=word) | Q(name__icontains=f" {word}")
+        in_taxonomy = (
+            Q(brand_name__istartswith=word)
+            | Q(category_text__istartswith=word)
+            | Q(category_text__icontains=f" {word}")
         )
         score = score + Case(
-            When(name__icontains=word, then=Value(10)),
-            When(Q(brand_name__icontains=word) | Q(category_text__icontains=word), then=Value(4)),
+            When(in_name, then=Value(10)),
+            When(in_taxonomy, then=Value(4)),
             default=Value(1),
             output_field=IntegerField(),
         )
