@@ -22,7 +22,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, Value, When
 
 from contexts.search.models import SearchDocument, SearchQueryStat, SearchTerm
 
@@ -169,33 +169,51 @@ def _filtered(flt: SearchFilters) -> QuerySet[SearchDocument]:
 _TOKEN = re.compile(r'"[^"]*"?|\S+')
 
 
-def prefix_tsquery(q: str) -> str:
-    r"""The typed words as a prefix ``tsquery`` ("iph 15" -> "iph:* & 15:*"), keeping the
-    web syntax's exclusions ("-desk" -> "!desk"). Only ``[^\W_]+`` words reach the
-    result, so nothing the user typed can be ``tsquery`` syntax. Empty when no word is
-    required."""
+def _typed_words(q: str) -> tuple[list[str], list[str]]:
+    """(required, excluded) words of a web-syntax query; "or" is an operator."""
     required: list[str] = []
     excluded: list[str] = []
     for token in _TOKEN.findall(q[:MAX_QUERY_LENGTH]):
         if token.lower() == "or":
             continue
         (excluded if token.startswith("-") else required).extend(words(token))
+    return required[:MAX_WORDS], excluded[:MAX_WORDS]
+
+
+def prefix_tsquery(q: str, *, any_word: bool = False) -> str:
+    r"""The typed words as a prefix ``tsquery`` ("iph 15" -> "iph:* & 15:*"; with
+    ``any_word`` "(iph:* | 15:*)"), keeping the web syntax's exclusions ("-desk" ->
+    "!desk"). Only ``[^\W_]+`` words reach the result, so nothing the user typed can be
+    ``tsquery`` syntax. Empty when no word is required."""
+    required, excluded = _typed_words(q)
     if not required:
         return ""
-    return " & ".join([f"{w}:*" for w in required[:MAX_WORDS]] + [f"!{w}" for w in excluded])
+    prefixes = [f"{w}:*" for w in required]
+    head = "(" + " | ".join(prefixes) + ")" if any_word else " & ".join(prefixes)
+    return " & ".join([head] + [f"!{w}" for w in excluded])
 
 
-def _pg_match(qs: QuerySet[SearchDocument], q: str) -> Any:
+def _pg_match(qs: QuerySet[SearchDocument], q: str, *, relaxed: bool = False) -> Any:
+    """Documents matching ``q`` (every word, as a whole word or a prefix), ranked.
+
+    ``relaxed``: documents matching any of the words, those matching all of them first;
+    used when the strict match finds only a few, so "wireless earbuds" still shows the
+    wireless AirPods whose text never says "earbuds"."""
     web = SearchQuery(fold(q), search_type="websearch", config=TS_CONFIG)
     rank: Any = SearchRank(F("search_vector"), web, weights=RANK_WEIGHTS)
-    condition = Q(search_vector=web)
+    strict = Q(search_vector=web)
     prefix_text = prefix_tsquery(q)
     if prefix_text:
         prefix = SearchQuery(prefix_text, search_type="raw", config=TS_CONFIG)
-        condition |= Q(search_vector=prefix)
+        strict |= Q(search_vector=prefix)
         # Whole words count double: "kettle" ranks kettles above kettlebells.
         rank = rank * 2 + SearchRank(F("search_vector"), prefix, weights=RANK_WEIGHTS)
-    return qs.filter(condition).annotate(rank=rank)
+    if not relaxed:
+        return qs.filter(strict).annotate(rank=rank)
+    loose = SearchQuery(prefix_tsquery(q, any_word=True), search_type="raw", config=TS_CONFIG)
+    rank = rank + SearchRank(F("search_vector"), loose, weights=RANK_WEIGHTS)
+    all_words = Case(When(strict, then=Value(10.0)), default=Value(0.0), output_field=FloatField())
+    return qs.filter(strict | Q(search_vector=loose)).annotate(rank=all_words + rank)
 
 
 def _fallback_match(qs: QuerySet[SearchDocument], query_words: Sequence[str]) -> Any:
@@ -249,23 +267,35 @@ def corrections(query_words: Sequence[str]) -> dict[str, str]:
     return {word: key[3] for word, key in best.items()}
 
 
+#: Fewer strict matches than this (for a query of several words) relaxes the match.
+RELAX_BELOW = 5
+
+
 def _matching(
     qs: QuerySet[SearchDocument], q: str, query_words: Sequence[str]
 ) -> tuple[Any, int, str | None]:
+    """Strict match; if nothing, the typo-corrected query; if still only a few results
+    for several words, the relaxed match of the query (as corrected). At most five
+    queries (two counts, one vocabulary lookup, a relaxed count) before the page."""
     if not is_postgres():
         matched = _fallback_match(qs, query_words)
         return matched, matched.count(), None
     matched = _pg_match(qs, q)
     total = matched.count()
-    if total:
-        return matched, total, None
-    fixes = corrections(query_words)
-    if not fixes:
-        return matched, 0, None
-    fixed_words = [fixes.get(w, w) for w in query_words]
-    corrected = " ".join(fixed_words)
-    matched = _pg_match(qs, corrected)
-    return matched, matched.count(), corrected
+    corrected: str | None = None
+    if not total:
+        fixes = corrections(query_words)
+        if fixes:
+            corrected = " ".join(fixes.get(w, w) for w in query_words)
+            matched = _pg_match(qs, corrected)
+            total = matched.count()
+    # A quoted phrase asks for exactly that: never relaxed.
+    if total < RELAX_BELOW and len(_typed_words(q)[0]) > 1 and '"' not in q:
+        relaxed = _pg_match(qs, corrected or q, relaxed=True)
+        relaxed_total = relaxed.count()
+        if relaxed_total > total:
+            return relaxed, relaxed_total, corrected
+    return matched, total, corrected
 
 
 def _ordered(qs: Any, sort: str, ranked: bool) -> Any:
