@@ -538,6 +538,13 @@ VENDORS_REGISTER_RATE_PER_MINUTE: int = env.int("VENDORS_REGISTER_RATE_PER_MINUT
 VENDORS_ONBOARDING_LEASE_SECONDS: int = env.int("VENDORS_ONBOARDING_LEASE_SECONDS", default=120)
 VENDORS_LOGO_MAX_BYTES: int = env.int("VENDORS_LOGO_MAX_BYTES", default=512 * 1024)
 VENDORS_LOGO_MAX_PIXELS: int = env.int("VENDORS_LOGO_MAX_PIXELS", default=4096 * 4096)
+# Stock held for a pending checkout is released after this long unless committed.
+VENDORS_RESERVATION_TTL_SECONDS: int = env.int("VENDORS_RESERVATION_TTL_SECONDS", default=900)
+VENDORS_RESERVATION_EXPIRY_RUN_SECONDS: float = env.float(
+    "VENDORS_RESERVATION_EXPIRY_RUN_SECONDS", default=60.0
+)
+VENDORS_STOCK_IMPORT_MAX_BYTES: int = env.int("VENDORS_STOCK_IMPORT_MAX_BYTES", default=1024 * 1024)
+VENDORS_STOCK_IMPORT_MAX_ROWS: int = env.int("VENDORS_STOCK_IMPORT_MAX_ROWS", default=5000)
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "VendorMemberRoleEnum": "contexts.vendors.models.MemberRole",
@@ -572,6 +579,10 @@ CELERY_BEAT_SCHEDULE["subscriptions-billing-run"] = {
 CELERY_BEAT_SCHEDULE["vendors-onboarding-stale-leases"] = {
     "task": "vendors.onboarding_stale_leases_release",
     "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["vendors-reservations-expire"] = {
+    "task": "vendors.reservations_expire",
+    "schedule": VENDORS_RESERVATION_EXPIRY_RUN_SECONDS,
 }
 
 # --- Event platform ----------------------------------------------------------

@@ -5,11 +5,19 @@ Plain functions with keyword-only arguments returning frozen dataclasses.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from contexts.vendors import selectors
-from contexts.vendors.models import Store, Vendor
+from contexts.vendors.models import Reservation, Store, Vendor
+from contexts.vendors.services import stock
+from contexts.vendors.services.listing_events import listing_is_purchasable, purchasable_variants
+
+# Raised by stock_reserve / stock_commit: 409 "out_of_stock", ``extra["lines"]`` (also
+# ``.details["lines"]``) lists {"listing_id", "requested", "available"} per short line.
+OutOfStockError = stock.OutOfStockError
 
 
 @dataclass(frozen=True)
@@ -93,3 +101,102 @@ def store_get(*, store_id: UUID) -> StoreInfo | None:
 def stores_of_vendor(*, vendor_id: UUID) -> list[StoreInfo]:
     """Every store of ``vendor_id``."""
     return [_store(s) for s in selectors.store_list_for_vendor(vendor_id=vendor_id)]
+
+
+# --- listings and stock -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ListingInfo:
+    listing_id: UUID
+    store_id: UUID
+    vendor_id: UUID
+    product_id: UUID
+    variant_id: UUID
+    sku: str  # vendor's own SKU or the variant's
+    title: str  # product name + variant name, for order lines
+    price_minor: int
+    currency: str
+    condition: str  # "new" | "used" | "refurbished"
+    available: int  # on hand minus active reservations, never < 0
+    is_purchasable: bool  # listing active AND store open AND vendor active AND variant on sale
+
+
+@dataclass(frozen=True)
+class StockLine:
+    listing_id: UUID
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ReservationInfo:
+    reference: str
+    status: str  # "active" | "committed" | "released" | "expired"
+    expires_at: datetime
+    lines: tuple[StockLine, ...]
+
+
+def listings_get(*, listing_ids: Iterable[UUID]) -> dict[UUID, ListingInfo]:
+    """The listings with their price and availability, in two queries. Unknown ids are absent."""
+    rows = list(selectors.listings_by_ids(listing_ids=listing_ids))
+    purchasable = purchasable_variants(row.variant_id for row in rows)
+    return {
+        row.pk: ListingInfo(
+            listing_id=row.pk,
+            store_id=row.store_id,
+            vendor_id=row.vendor_id,
+            product_id=row.product_id,
+            variant_id=row.variant_id,
+            sku=row.sku,
+            title=row.title,
+            price_minor=row.price_minor,
+            currency=row.currency,
+            condition=row.condition,
+            available=row.available,
+            is_purchasable=listing_is_purchasable(row, purchasable),
+        )
+        for row in rows
+    }
+
+
+def _reservation(reservation: Reservation) -> ReservationInfo:
+    return ReservationInfo(
+        reference=reservation.reference,
+        status=reservation.status,
+        expires_at=reservation.expires_at,
+        lines=tuple(
+            StockLine(listing_id=listing_id, quantity=quantity)
+            for listing_id, quantity in reservation.lines.order_by("id").values_list(
+                "listing_id", "quantity"
+            )
+        ),
+    )
+
+
+def stock_reserve(
+    *, reference: str, lines: Sequence[StockLine], ttl_seconds: int | None = None
+) -> ReservationInfo:
+    """Hold stock for all ``lines`` or none, for ``ttl_seconds`` (default
+    ``VENDORS_RESERVATION_TTL_SECONDS``). The same ``reference`` again returns the existing
+    reservation. Raises ``OutOfStockError`` (409), ``ApplicationError`` (400) for a quantity
+    of 0 or less, an unknown listing or one that cannot be bought now."""
+    reservation = stock.stock_reserve(
+        reference=reference,
+        lines=[stock.Line(listing_id=line.listing_id, quantity=line.quantity) for line in lines],
+        ttl_seconds=ttl_seconds,
+    )
+    return _reservation(reservation)
+
+
+def stock_release(*, reference: str) -> bool:
+    """Give an active reservation's stock back; False when there was nothing to release."""
+    return stock.stock_release(reference=reference)
+
+
+def stock_commit(*, reference: str) -> bool:
+    """Reserved stock becomes sold. Idempotent; an expired or released reservation takes
+    its stock again if it can (``OutOfStockError`` if not); False for an unknown reference."""
+    return stock.stock_commit(reference=reference)
+
+
+def stock_return(*, listing_id: UUID, quantity: int, reference: str) -> None:
+    """Restock returned goods (movement "returned"); once per ``reference`` and listing."""
+    stock.stock_return(listing_id=listing_id, quantity=quantity, reference=reference)

@@ -180,3 +180,159 @@ class Onboarding(models.Model):
 
     def __str__(self) -> str:
         return f"onboarding {self.pk} ({self.status}, at {self.step})"
+
+
+# --- listings and stock -------------------------------------------------------------------------
+class ListingCondition(models.TextChoices):
+    NEW = "new", "New"
+    USED = "used", "Used"
+    REFURBISHED = "refurbished", "Refurbished"
+
+
+class ListingStatus(models.TextChoices):
+    ACTIVE = "active", "Active (on sale)"
+    INACTIVE = "inactive", "Inactive (hidden by the vendor)"
+
+
+class Listing(models.Model):
+    """A store's offer of one catalogue variant: its price, condition and stock.
+
+    The product and variant are the catalog context's ids (no foreign key across
+    contexts). ``on_hand`` and ``reserved`` are the running totals of the listing's
+    stock movements, updated in the same transaction as the movement that explains them.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="listings")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="listings")
+    product_id = models.UUIDField(db_index=True)
+    variant_id = models.UUIDField(db_index=True)
+    sku = models.CharField(max_length=64, blank=True, help_text="The vendor's own SKU.")
+    title = models.CharField(max_length=400, help_text="Product and variant names when listed.")
+    price_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    condition = models.CharField(
+        max_length=12, choices=ListingCondition.choices, default=ListingCondition.NEW
+    )
+    status = models.CharField(
+        max_length=8, choices=ListingStatus.choices, default=ListingStatus.ACTIVE
+    )
+    on_hand = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    low_stock_threshold = models.PositiveIntegerField(
+        default=5, help_text="vendors.stock_low is published when available falls to this."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "variant_id", "condition"], name="listing_one_per_variant"
+            ),
+            models.CheckConstraint(condition=Q(price_minor__gt=0), name="listing_price_positive"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="listing_on_hand_gte_0"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="listing_reserved_gte_0"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=models.F("on_hand")),
+                name="listing_reserved_lte_on_hand",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.condition})"
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.reserved, 0)
+
+
+class MovementKind(models.TextChoices):
+    RECEIVED = "received", "Received"
+    ADJUSTED = "adjusted", "Adjusted"
+    RESERVED = "reserved", "Reserved"
+    RELEASED = "released", "Released"
+    SOLD = "sold", "Sold"
+    RETURNED = "returned", "Returned"
+
+
+class StockMovement(models.Model):
+    """One change of a listing's stock. ``on_hand_delta`` / ``reserved_delta`` summed
+    over a listing's movements give its ``on_hand`` / ``reserved``."""
+
+    id = models.BigAutoField(primary_key=True)
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="movements")
+    kind = models.CharField(max_length=10, choices=MovementKind.choices)
+    on_hand_delta = models.IntegerField(default=0)
+    reserved_delta = models.IntegerField(default=0)
+    on_hand_after = models.IntegerField()
+    reserved_after = models.IntegerField()
+    reason = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(max_length=120, blank=True)
+    actor_user_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "reference"],
+                condition=Q(kind="returned"),
+                name="movement_one_return_per_reference",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.on_hand_delta:+d}/{self.reserved_delta:+d}"
+
+
+class ReservationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMMITTED = "committed", "Committed (sold)"
+    RELEASED = "released", "Released"
+    EXPIRED = "expired", "Expired"
+
+
+class Reservation(models.Model):
+    """Stock held for a pending checkout, named by the caller's ``reference``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=120, unique=True)
+    status = models.CharField(
+        max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.ACTIVE
+    )
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status="active"),
+                name="reservation_active_expiry",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.status})"
+
+
+class ReservationLine(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reservation", "listing"], name="reservation_line_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.listing_id}"

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from django.db.models import QuerySet
 
-from contexts.vendors.models import Onboarding, Store, Vendor, VendorMember
+from contexts.vendors.models import (
+    Listing,
+    Onboarding,
+    Reservation,
+    StockMovement,
+    Store,
+    Vendor,
+    VendorMember,
+)
 
 
 def membership_for_user(*, user_id: UUID) -> VendorMember | None:
@@ -58,3 +67,35 @@ def member_count(*, vendor_id: UUID) -> int:
 
 def onboarding_get_by_key(*, idempotency_key: str) -> Onboarding | None:
     return Onboarding.objects.filter(idempotency_key=idempotency_key).first()
+
+
+def _uuids(values: Iterable[UUID | str]) -> list[UUID]:
+    parsed: list[UUID] = []
+    for value in values:
+        try:
+            parsed.append(value if isinstance(value, UUID) else UUID(str(value)))
+        except ValueError:
+            continue  # not an id we could have issued: simply absent
+    return parsed
+
+
+def listings_by_ids(*, listing_ids: Iterable[UUID | str]) -> QuerySet[Listing]:
+    return Listing.objects.select_related("store", "vendor").filter(pk__in=_uuids(listing_ids))
+
+
+def listing_list_for_vendor(*, vendor_id: UUID) -> QuerySet[Listing]:
+    return Listing.objects.filter(vendor_id=vendor_id).select_related("store")
+
+
+def listing_get_for_vendor(*, vendor_id: UUID, listing_id: UUID) -> Listing | None:
+    return listing_list_for_vendor(vendor_id=vendor_id).filter(pk=listing_id).first()
+
+
+def movement_list_for_listing(*, vendor_id: UUID, listing_id: UUID) -> QuerySet[StockMovement]:
+    return StockMovement.objects.filter(
+        listing_id=listing_id, listing__vendor_id=vendor_id
+    ).order_by("-id")
+
+
+def reservation_get(*, reference: str) -> Reservation | None:
+    return Reservation.objects.filter(reference=reference).first()

@@ -14,6 +14,8 @@ from bazaar_platform.events import publish
 from contexts.subscriptions import facade as subscriptions
 from contexts.vendors.events import StoreCreated, StoreDeleted, StoreUpdated
 from contexts.vendors.models import Store, Vendor
+from contexts.vendors.services.listing_events import listings_republish
+from contexts.vendors.services.listings import listings_removed_with_store
 from contexts.vendors.services.logos import logo_check
 from contexts.vendors.services.vendors import SlugTakenError, StoreInput, validation_error
 
@@ -107,6 +109,8 @@ def store_update(*, vendor_id: UUID, store_id: UUID, changes: dict[str, Any]) ->
                 opening_state=store.opening_state,
             )
         )
+        if "opening_state" in changed:
+            listings_republish(vendor_id=vendor_id, store_id=store.pk)
     return store
 
 
@@ -115,6 +119,7 @@ def store_delete(*, vendor_id: UUID, store_id: UUID) -> None:
         Vendor.objects.select_for_update().filter(pk=vendor_id).first()
         store = _lock(vendor_id, store_id)
         logo = store.logo.name if store.logo else ""
+        listings_removed_with_store(store_id=store.pk)
         store.delete()
         remaining = Store.objects.filter(vendor_id=vendor_id).count()
         publish(StoreDeleted(vendor_id=vendor_id, store_id=store_id, store_count=remaining))

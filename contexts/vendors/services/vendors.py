@@ -23,6 +23,7 @@ from contexts.vendors.events import (
 )
 from contexts.vendors.models import MemberRole, Store, Vendor, VendorMember, VendorStatus
 from contexts.vendors.services.cache import forget_limits, forget_membership
+from contexts.vendors.services.listing_events import listings_republish
 
 log = structlog.get_logger("bazaar.vendors")
 
@@ -204,6 +205,7 @@ def vendor_activate(*, vendor_id: UUID, reason: str = "subscription_activated") 
         vendor.save(update_fields=["status", "status_reason", "activated_at", "updated_at"])
         publish(VendorActivated(vendor_id=vendor.pk, owner_user_id=vendor.owner_user_id))
         forget_limits(vendor.pk)
+        listings_republish(vendor_id=vendor.pk)
     return True
 
 
@@ -224,6 +226,7 @@ def vendor_suspend(*, vendor_id: UUID, reason: str) -> bool:
         vendor.save(update_fields=["status", "status_reason", "updated_at"])
         publish(VendorSuspended(vendor_id=vendor.pk, reason=reason[:64]))
         forget_limits(vendor.pk)
+        listings_republish(vendor_id=vendor.pk)
     return True
 
 
@@ -240,4 +243,5 @@ def vendor_reinstate(*, vendor_id: UUID, subscription_live: bool) -> Vendor:
             vendor.activated_at = vendor.activated_at or timezone.now()
             vendor.save(update_fields=["activated_at"])
             publish(VendorActivated(vendor_id=vendor.pk, owner_user_id=vendor.owner_user_id))
+            listings_republish(vendor_id=vendor.pk)
     return vendor

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -101,7 +102,10 @@ def test_events_round_trip_through_json(cls):
             uuid.UUID: uuid.uuid4(),
             str: "x",
             int: 3,
+            bool: True,
+            datetime: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
             list[str]: ["a", "b"],
+            list[dict[str, str | int]]: [{"listing_id": "x", "quantity": 2}],
         }[annotation]
     event = cls(**values)
     message = json.loads(json.dumps(event.to_message()))

@@ -1,0 +1,413 @@
+"""Stock of listings: an explainable ledger of movements, and reservations for checkouts.
+
+Every change of ``Listing.on_hand`` / ``Listing.reserved`` goes through :func:`movement_apply`
+with the listing row locked, and writes the ``StockMovement`` that explains it in the same
+transaction. Operations touching several listings lock their rows in id order (a stable
+order, so two checkouts over the same listings queue instead of deadlocking) and decide
+for all the lines before writing any: all or nothing. Reservations are released, committed
+and expired with the reservation row locked first, then its listings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bazaar_platform.api.errors import ApplicationError, ConflictError, NotFoundError
+from bazaar_platform.events import publish
+from contexts.vendors.events import StockReservationExpired
+from contexts.vendors.models import (
+    Listing,
+    MovementKind,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    StockMovement,
+)
+from contexts.vendors.services.listing_events import (
+    listing_is_purchasable,
+    listings_publish,
+    purchasable_variants,
+    stock_low_check,
+)
+
+log = structlog.get_logger("bazaar.vendors.stock")
+
+MAX_QUANTITY = 1_000_000
+MAX_REFERENCE = 120
+
+
+class OutOfStockError(ConflictError):
+    """Some lines ask for more than is available; ``extra["lines"]`` says which."""
+
+    code = "out_of_stock"
+
+    def __init__(self, lines: list[dict[str, object]]) -> None:
+        super().__init__(
+            "Not enough stock for some lines; nothing was reserved.", extra={"lines": lines}
+        )
+
+    @property
+    def details(self) -> dict[str, object]:
+        return self.extra
+
+
+@dataclass(frozen=True)
+class Line:
+    listing_id: UUID
+    quantity: int
+
+
+def _quantity(value: object, *, field: str = "quantity") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ApplicationError(
+            f"{field} must be a whole number above 0.",
+            code="invalid_quantity",
+            fields={field: ["A whole number above 0."]},
+        )
+    if value > MAX_QUANTITY:
+        raise ApplicationError(
+            f"{field} must be at most {MAX_QUANTITY}.",
+            code="invalid_quantity",
+            fields={field: [f"At most {MAX_QUANTITY}."]},
+        )
+    return value
+
+
+def _reference(reference: str) -> str:
+    if not isinstance(reference, str) or not reference.strip() or len(reference) > MAX_REFERENCE:
+        raise ApplicationError(
+            f"reference must be 1-{MAX_REFERENCE} characters.", code="invalid_reference"
+        )
+    return reference
+
+
+def lines_merge(lines: Iterable[Line]) -> dict[UUID, int]:
+    """Quantities by listing (a listing named twice is asked for once, summed)."""
+    merged: dict[UUID, int] = {}
+    for line in lines:
+        merged[line.listing_id] = merged.get(line.listing_id, 0) + _quantity(line.quantity)
+    if not merged:
+        raise ApplicationError("At least one line is needed.", code="no_lines")
+    return merged
+
+
+def listings_lock(listing_ids: Iterable[UUID]) -> list[Listing]:
+    """The listings, locked (their rows only, not the store's or vendor's), in id order."""
+    return list(
+        Listing.objects.select_for_update(of=("self",))
+        .select_related("store", "vendor")
+        .filter(pk__in=set(listing_ids))
+        .order_by("id")
+    )
+
+
+def movement_apply(
+    listing: Listing,
+    *,
+    kind: str,
+    on_hand_delta: int = 0,
+    reserved_delta: int = 0,
+    reason: str = "",
+    reference: str = "",
+    actor_user_id: UUID | None = None,
+) -> StockMovement:
+    """Change a locked listing's stock and record why. Refuses (409) a change that would
+    leave negative stock or more reserved than on hand; callers check first."""
+    before = listing.available
+    on_hand = listing.on_hand + on_hand_delta
+    reserved = listing.reserved + reserved_delta
+    if on_hand < 0 or reserved < 0 or reserved > on_hand:
+        raise ConflictError(
+            "This change would leave less stock on hand than is reserved.",
+            code="stock_below_reserved",
+            extra={
+                "listing_id": str(listing.pk),
+                "on_hand": listing.on_hand,
+                "reserved": listing.reserved,
+            },
+        )
+    listing.on_hand, listing.reserved = on_hand, reserved
+    listing.save(update_fields=["on_hand", "reserved", "updated_at"])
+    movement = StockMovement.objects.create(
+        listing=listing,
+        kind=kind,
+        on_hand_delta=on_hand_delta,
+        reserved_delta=reserved_delta,
+        on_hand_after=on_hand,
+        reserved_after=reserved,
+        reason=reason[:200],
+        reference=reference[:MAX_REFERENCE],
+        actor_user_id=actor_user_id,
+    )
+    stock_low_check(listing, available_before=before)
+    return movement
+
+
+def _shortages(listings: Sequence[Listing], wanted: dict[UUID, int]) -> list[dict[str, object]]:
+    return [
+        {"listing_id": str(row.pk), "requested": wanted[row.pk], "available": row.available}
+        for row in listings
+        if row.available < wanted[row.pk]
+    ]
+
+
+# --- vendor operations ---------------------------------------------------------------------------
+def _vendor_listing(vendor_id: UUID, listing_id: UUID) -> Listing:
+    rows = listings_lock([listing_id])
+    if not rows or rows[0].vendor_id != vendor_id:
+        raise NotFoundError("No such listing.")
+    return rows[0]
+
+
+def stock_receive(
+    *,
+    vendor_id: UUID,
+    listing_id: UUID,
+    quantity: int,
+    reason: str = "",
+    actor_user_id: UUID | None = None,
+) -> StockMovement:
+    """Goods arrived: on hand grows by ``quantity``."""
+    quantity = _quantity(quantity)
+    with transaction.atomic():
+        listing = _vendor_listing(vendor_id, listing_id)
+        movement = movement_apply(
+            listing,
+            kind=MovementKind.RECEIVED,
+            on_hand_delta=quantity,
+            reason=reason or "received",
+            actor_user_id=actor_user_id,
+        )
+        listings_publish([listing])
+    return movement
+
+
+def _reason(reason: str) -> str:
+    if not reason or not reason.strip():
+        raise ApplicationError(
+            "A reason is required for a stock adjustment.",
+            code="reason_required",
+            fields={"reason": ["Say why the stock changes (count, damage, loss...)."]},
+        )
+    return reason.strip()
+
+
+def stock_adjust(
+    *,
+    vendor_id: UUID,
+    listing_id: UUID,
+    delta: int,
+    reason: str,
+    actor_user_id: UUID | None = None,
+) -> StockMovement:
+    """A correction of on hand (inventory count, damage, loss), with its reason. Refused
+    (409 ``stock_below_reserved``) when it would leave less than is reserved."""
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise ApplicationError(
+            "delta must be a whole number other than 0.",
+            code="invalid_quantity",
+            fields={"delta": ["A whole number other than 0."]},
+        )
+    reason = _reason(reason)
+    with transaction.atomic():
+        listing = _vendor_listing(vendor_id, listing_id)
+        movement = movement_apply(
+            listing,
+            kind=MovementKind.ADJUSTED,
+            on_hand_delta=delta,
+            reason=reason,
+            actor_user_id=actor_user_id,
+        )
+        listings_publish([listing])
+    return movement
+
+
+# --- reservations (the checkout's side, through the facade) ---------------------------------------
+def stock_reserve(
+    *, reference: str, lines: Iterable[Line], ttl_seconds: int | None = None
+) -> Reservation:
+    """Hold stock for every line or none. Same ``reference`` again returns the existing
+    reservation, whatever its state."""
+    reference = _reference(reference)
+    wanted = lines_merge(lines)
+    ttl = settings.VENDORS_RESERVATION_TTL_SECONDS if ttl_seconds is None else ttl_seconds
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
+        raise ApplicationError("ttl_seconds must be above 0.", code="invalid_ttl")
+    existing = Reservation.objects.filter(reference=reference).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        listings = listings_lock(wanted)
+        # Read again under the locks: a concurrent call with the same reference and lines
+        # waited for them and now sees the reservation its twin committed.
+        existing = Reservation.objects.filter(reference=reference).first()
+        if existing is not None:
+            return existing
+        missing = sorted(str(i) for i in set(wanted) - {row.pk for row in listings})
+        if missing:
+            raise ApplicationError(
+                "Unknown listings.", code="unknown_listing", extra={"listing_ids": missing}
+            )
+        purchasable = purchasable_variants(row.variant_id for row in listings)
+        closed = [str(row.pk) for row in listings if not listing_is_purchasable(row, purchasable)]
+        if closed:
+            raise ApplicationError(
+                "Some listings cannot be bought now.",
+                code="listing_not_purchasable",
+                extra={"listing_ids": closed},
+            )
+        short = _shortages(listings, wanted)
+        if short:
+            raise OutOfStockError(short)
+        try:
+            with transaction.atomic():
+                reservation = Reservation.objects.create(
+                    reference=reference, expires_at=timezone.now() + timedelta(seconds=ttl)
+                )
+        except IntegrityError:
+            # Same reference, other lines, committed meanwhile: the first one stands.
+            return Reservation.objects.get(reference=reference)
+        for row in listings:
+            movement_apply(
+                row, kind=MovementKind.RESERVED, reserved_delta=wanted[row.pk], reference=reference
+            )
+        ReservationLine.objects.bulk_create(
+            ReservationLine(reservation=reservation, listing=row, quantity=wanted[row.pk])
+            for row in listings
+        )
+        listings_publish(listings)
+    return reservation
+
+
+def _reservation_lock(reference: str) -> Reservation | None:
+    return Reservation.objects.select_for_update().filter(reference=reference).first()
+
+
+def _lines(reservation: Reservation) -> dict[UUID, int]:
+    return dict(reservation.lines.values_list("listing_id", "quantity"))
+
+
+def _release(reservation: Reservation, *, status: str, reason: str) -> list[Listing]:
+    lines = _lines(reservation)
+    listings = listings_lock(lines)
+    for row in listings:
+        movement_apply(
+            row,
+            kind=MovementKind.RELEASED,
+            reserved_delta=-lines[row.pk],
+            reason=reason,
+            reference=reservation.reference,
+        )
+    reservation.status = status
+    reservation.save(update_fields=["status", "updated_at"])
+    listings_publish(listings)
+    return listings
+
+
+def stock_release(*, reference: str) -> bool:
+    """Give an active reservation's stock back. False when there was nothing to release."""
+    with transaction.atomic():
+        reservation = _reservation_lock(reference)
+        if reservation is None or reservation.status != ReservationStatus.ACTIVE:
+            return False
+        _release(reservation, status=ReservationStatus.RELEASED, reason="released")
+    return True
+
+
+def stock_commit(*, reference: str) -> bool:
+    """Reserved stock is sold. Idempotent. A reservation that expired or was released
+    takes its stock again if it can (409 ``out_of_stock`` if not). False for an unknown
+    reference."""
+    with transaction.atomic():
+        reservation = _reservation_lock(reference)
+        if reservation is None:
+            return False
+        if reservation.status == ReservationStatus.COMMITTED:
+            return True
+        lines = _lines(reservation)
+        listings = listings_lock(lines)
+        held = reservation.status == ReservationStatus.ACTIVE
+        if not held:
+            short = _shortages(listings, lines)
+            if short:
+                raise OutOfStockError(short)
+        for row in listings:
+            movement_apply(
+                row,
+                kind=MovementKind.SOLD,
+                on_hand_delta=-lines[row.pk],
+                reserved_delta=-lines[row.pk] if held else 0,
+                reference=reference,
+            )
+        reservation.status = ReservationStatus.COMMITTED
+        reservation.save(update_fields=["status", "updated_at"])
+        listings_publish(listings)
+    return True
+
+
+def stock_return(*, listing_id: UUID, quantity: int, reference: str) -> None:
+    """Sold goods came back: on hand grows. Once per ``reference`` and listing."""
+    quantity = _quantity(quantity)
+    reference = _reference(reference)
+    with transaction.atomic():
+        rows = listings_lock([listing_id])
+        if not rows:
+            raise NotFoundError("No such listing.", code="unknown_listing")
+        listing = rows[0]
+        if StockMovement.objects.filter(
+            listing=listing, kind=MovementKind.RETURNED, reference=reference
+        ).exists():
+            return
+        movement_apply(
+            listing,
+            kind=MovementKind.RETURNED,
+            on_hand_delta=quantity,
+            reason="returned",
+            reference=reference,
+        )
+        listings_publish([listing])
+
+
+def reservations_expire(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Release reservations past their expiry and publish ``vendors.stock_reservation_expired``.
+    One transaction per reservation (its lock order is its own); a reservation being
+    committed or released right now is skipped and looked at on the next run."""
+    now = now or timezone.now()
+    due = list(
+        Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__lte=now)
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    expired = 0
+    for reservation_id in due:
+        with transaction.atomic():
+            reservation = (
+                Reservation.objects.select_for_update(skip_locked=True)
+                .filter(pk=reservation_id, status=ReservationStatus.ACTIVE, expires_at__lte=now)
+                .first()
+            )
+            if reservation is None:
+                continue
+            lines = _lines(reservation)
+            _release(reservation, status=ReservationStatus.EXPIRED, reason="reservation expired")
+            publish(
+                StockReservationExpired(
+                    reference=reservation.reference,
+                    lines=[
+                        {"listing_id": str(listing_id), "quantity": quantity}
+                        for listing_id, quantity in sorted(lines.items(), key=lambda i: str(i[0]))
+                    ],
+                )
+            )
+            expired += 1
+    if expired:
+        log.info("reservations_expired", count=expired)
+    return expired
