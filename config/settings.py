@@ -585,6 +585,39 @@ CELERY_BEAT_SCHEDULE["vendors-reservations-expire"] = {
     "schedule": VENDORS_RESERVATION_EXPIRY_RUN_SECONDS,
 }
 
+# --- Orders ----------------------------------------------------------------------
+# How long checkout holds the stock while the customer pays: the stock reservation's
+# TTL and the order's payment deadline. Past it the order is cancelled (by the vendors
+# context's expiry event, and by the orders beat task below as a second line).
+ORDERS_PAYMENT_TTL_SECONDS: int = env.int("ORDERS_PAYMENT_TTL_SECONDS", default=900)
+ORDERS_EXPIRY_RUN_SECONDS: float = env.float("ORDERS_EXPIRY_RUN_SECONDS", default=60.0)
+ORDERS_CART_TOKEN_MAX_AGE_SECONDS: int = env.int(
+    "ORDERS_CART_TOKEN_MAX_AGE_SECONDS", default=30 * 86400
+)
+ORDERS_MAX_LINE_QUANTITY: int = env.int("ORDERS_MAX_LINE_QUANTITY", default=99)
+ORDERS_MAX_CART_LINES: int = env.int("ORDERS_MAX_CART_LINES", default=50)
+ORDERS_PAYMENT_SUCCESS_URL: str = env.str(
+    "ORDERS_PAYMENT_SUCCESS_URL", default=f"{SITE_URL}/orders/paid"
+)
+ORDERS_PAYMENT_CANCEL_URL: str = env.str(
+    "ORDERS_PAYMENT_CANCEL_URL", default=f"{SITE_URL}/orders/cancelled"
+)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "OrderStatusEnum": "contexts.orders.models.OrderStatus",
+        "VendorOrderStatusEnum": "contexts.orders.models.VendorOrderStatus",
+        "ReturnStatusEnum": "contexts.orders.models.ReturnStatus",
+    }
+)
+CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
+    "task": "orders.expire_unpaid",
+    "schedule": ORDERS_EXPIRY_RUN_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["orders-refunds-retry"] = {
+    "task": "orders.refunds_retry",
+    "schedule": 300.0,
+}
+
 # --- Event platform ----------------------------------------------------------
 from bazaar_platform.events import celery_config as _celery_events  # noqa: E402
 

@@ -1,1 +1,0 @@
-"""The orders context's services."""

@@ -1,0 +1,1 @@
+"""Writes of the orders context: carts, checkout, payment outcomes, fulfilment, returns."""
