@@ -83,9 +83,9 @@ INSTALLED_APPS = [
     "contexts.vendors.apps.VendorsConfig",
     "contexts.subscriptions.apps.SubscriptionsConfig",
     "contexts.notifications.apps.NotificationsConfig",
-    "contexts.search.apps.SearchConfig",
-    "contexts.reviews.apps.ReviewsConfig",
     "contexts.orders.apps.OrdersConfig",
+    "contexts.reviews.apps.ReviewsConfig",
+    "contexts.search.apps.SearchConfig",
 ]
 
 MIDDLEWARE = [
@@ -722,3 +722,29 @@ CELERY_BEAT_SCHEDULE["notifications-resend-stuck"] = {
 # longer than the blocking pop; a dead connection still fails after this timeout.
 if CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer":
     CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": REDIS_URL, "socket_timeout": 15}]
+
+
+# === Reviews (contexts/reviews) ===============================================
+# Verified-only by default: a product, store or vendor review needs a delivered order
+# line for it (asked of the orders facade). True lets anyone with an account review,
+# the review is then shown without the "verified purchase" mark.
+REVIEWS_ALLOW_UNVERIFIED: bool = env.bool("REVIEWS_ALLOW_UNVERIFIED", default=False)
+# Automatic moderation: a review matching one of these words (whole word, any case)
+# waits for staff instead of being published.
+REVIEWS_BANNED_WORDS: list[str] = env.list(
+    "REVIEWS_BANNED_WORDS",
+    default=["scam", "idiot", "stupid", "bastard", "fuck", "shit", "viagra", "casino"],
+)
+# More reviews than this by one customer within 24 hours wait for staff.
+REVIEWS_MAX_PER_DAY: int = env.int("REVIEWS_MAX_PER_DAY", default=5)
+REVIEWS_PHOTO_MAX_BYTES: int = env.int("REVIEWS_PHOTO_MAX_BYTES", default=2 * 1024 * 1024)
+REVIEWS_PHOTO_MAX_PIXELS: int = env.int("REVIEWS_PHOTO_MAX_PIXELS", default=40_000_000)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        # reviews and orders both have "status" fields with their own choices: name each
+        "ReviewStatusEnum": "contexts.reviews.models.ReviewStatus",
+        "VendorOrderStatusEnum": "contexts.orders.models.VendorOrderStatus",
+        "ReviewSubjectTypeEnum": "contexts.reviews.models.SubjectType",
+        "ReviewReportReasonEnum": "contexts.reviews.models.ReportReason",
+    }
+)

@@ -169,6 +169,12 @@ class Product(models.Model):
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="First publication; 'newest' sorts by it."
     )
+    # A copy of the reviews context's aggregate (reviews.rating_summary_changed), kept here
+    # so the list shows and sorts by it without asking that context. None: no reviews.
+    rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    rating_count = models.PositiveIntegerField(default=0)
+    # When the stored summary was published: an older summary arriving late is ignored.
+    rating_as_of = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -16,7 +16,18 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import nh3
-from django.db.models import Exists, Max, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Exists,
+    F,
+    Max,
+    Model,
+    OrderBy,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.fields.json import KeyTransform
 
 from bazaar_platform.api.errors import ApplicationError, NotFoundError
@@ -107,7 +118,7 @@ class ProductSort:
     ``prepare`` may annotate the queryset first (a sort key that comes from a read model).
     """
 
-    order_by: tuple[str, ...]
+    order_by: tuple[str | OrderBy, ...]
     prepare: Callable[[QuerySet[Product]], QuerySet[Product]] | None = None
 
 
@@ -116,11 +127,21 @@ PRODUCT_SORTS: dict[str, ProductSort] = {
     "oldest": ProductSort(order_by=("published_at", "id")),
     "name": ProductSort(order_by=("name", "id")),
     "-name": ProductSort(order_by=("-name", "-id")),
+    # Best rated first (more reviews first among equals); products without reviews last.
+    "rating": ProductSort(
+        order_by=(F("rating_average").desc(nulls_last=True), "-rating_count", "id")
+    ),
+    # Worst rated first; products without reviews still last.
+    "-rating": ProductSort(
+        order_by=(F("rating_average").asc(nulls_last=True), "-rating_count", "id")
+    ),
 }
 DEFAULT_PRODUCT_SORT = "newest"
 
-# Extension point. Price and rating are other contexts' data (vendors' offers, reviews'
-# aggregates); the catalogue does not have them and does not invent them. To enable one:
+# Rating: ``Product.rating_average`` / ``rating_count`` are kept from the reviews
+# context's ``reviews.rating_summary_changed`` (``handlers.py``).
+# Extension point. Price is other contexts' data (vendors' offers); the catalogue does
+# not have it and does not invent it. To enable it:
 # keep a catalogue-owned read model fed by that context's events (for example a
 # ``ProductOfferSummary(product_id, min_price)`` table updated by a handler of the
 # vendors context's listing events), then add an entry to ``PRODUCT_SORTS`` whose
@@ -131,8 +152,6 @@ DEFAULT_PRODUCT_SORT = "newest"
 RESERVED_PRODUCT_SORTS: dict[str, str] = {
     "price": "Sorting by price needs vendor offers, which the catalogue does not hold yet.",
     "-price": "Sorting by price needs vendor offers, which the catalogue does not hold yet.",
-    "rating": "Sorting by rating needs review aggregates, which the catalogue does not hold yet.",
-    "-rating": "Sorting by rating needs review aggregates, which the catalogue does not hold yet.",
 }
 
 MAX_SEARCH_TERMS = 8

@@ -23,6 +23,8 @@ import uuid
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import IO, Any, Final, Literal
 
@@ -1420,3 +1422,34 @@ def product_image_delete(*, image_id: uuid.UUID | str) -> None:
                     default_storage.delete(name)
 
         transaction.on_commit(delete_files)
+
+
+# --- ratings (copied from the reviews context) ---------------------------------------
+
+
+def product_rating_set(
+    *,
+    product_id: uuid.UUID | str,
+    average: float,
+    count: int,
+    as_of: datetime,
+) -> bool:
+    """Store a product's rating summary as the reviews context published it at ``as_of``.
+
+    Idempotent, and safe under redelivery out of order: a summary older than the stored
+    one changes nothing (False). Moves ``updated_at`` so conditional GETs of the list and
+    the detail see the new rating. Unknown products are ignored (the reviews context may
+    know products this catalogue has since lost).
+    """
+    newer = Q(rating_as_of__isnull=True) | Q(rating_as_of__lt=as_of)
+    updated = (
+        Product.objects.filter(pk=product_id)
+        .filter(newer)
+        .update(
+            rating_average=round(Decimal(str(average)), 2) if count else None,
+            rating_count=count,
+            rating_as_of=as_of,
+            updated_at=timezone.now(),
+        )
+    )
+    return bool(updated)

@@ -39,8 +39,9 @@ class ProductListQuery(serializers.Serializer[Any]):
         default=DEFAULT_PRODUCT_SORT,
         max_length=20,
         help_text=(
-            "newest (default), oldest, name, -name. price and rating are reserved: they "
-            "need other contexts' data and answer 400 until it is fed in."
+            "newest (default), oldest, name, -name, rating (best rated first), -rating "
+            "(worst rated first); unrated products come last in both. price is reserved: "
+            "it needs the vendors' offers and answers 400 until they are fed in."
         ),
     )
 
@@ -101,6 +102,10 @@ class ProductListItemOutput(serializers.Serializer[Product]):
     )
     thumbnail = serializers.SerializerMethodField()
     published_at = serializers.DateTimeField()
+    rating_average = serializers.FloatField(
+        allow_null=True, help_text="Average review rating (1-5); null without reviews."
+    )
+    rating_count = serializers.IntegerField(help_text="Published reviews.")
 
     @extend_schema_field(ThumbnailOutput(allow_null=True))
     def get_thumbnail(self, product: Product) -> dict[str, Any] | None:
@@ -176,6 +181,14 @@ class ProductDetailOutput(serializers.Serializer[ProductDetail]):
     images = ImageOutput(many=True)
     published_at = serializers.DateTimeField(source="product.published_at")
     updated_at = serializers.DateTimeField(source="product.updated_at")
+    rating_average = serializers.FloatField(
+        source="product.rating_average",
+        allow_null=True,
+        help_text="Average review rating (1-5); null without reviews.",
+    )
+    rating_count = serializers.IntegerField(
+        source="product.rating_count", help_text="Published reviews."
+    )
 
     @extend_schema_field(AttributeValueOutput(many=True))
     def get_attributes(self, detail: ProductDetail) -> list[dict[str, Any]]:
