@@ -53,7 +53,10 @@ def on_rating_summary_changed_set_rating(event: RatingSummaryChanged) -> None:
     if event.subject_type != "product":
         return
     services.document_rating_set(
-        product_id=event.subject_id, average=event.average, count=event.count
+        product_id=event.subject_id,
+        average=event.average,
+        count=event.count,
+        at=event.occurred_at,
     )
 
 

@@ -57,6 +57,8 @@ class SearchDocument(models.Model):
 
     rating_average = models.FloatField(null=True, blank=True)
     rating_count = models.PositiveIntegerField(default=0)
+    # When the applied rating summary was published: an older one arriving late is ignored.
+    rating_at = models.DateTimeField(null=True, blank=True)
 
     # Units sold in paid orders: the popularity signal for ranking and sorting.
     units_sold = models.PositiveIntegerField(default=0)

@@ -247,11 +247,17 @@ def listing_remove(*, listing_id: uuid.UUID) -> None:
 
 
 @transaction.atomic
-def document_rating_set(*, product_id: uuid.UUID, average: float | None, count: int) -> None:
+def document_rating_set(
+    *, product_id: uuid.UUID, average: float | None, count: int, at: datetime | None = None
+) -> None:
+    """The product's rating summary as published at ``at``; an older one is ignored."""
     doc = _locked_document(product_id)
+    if at is not None and doc.rating_at is not None and at < doc.rating_at:
+        return
     doc.rating_average = average if count else None
     doc.rating_count = max(count, 0)
-    doc.save(update_fields=["rating_average", "rating_count", "updated_at"])
+    doc.rating_at = at
+    doc.save(update_fields=["rating_average", "rating_count", "rating_at", "updated_at"])
 
 
 def documents_units_sold_add(*, units: dict[uuid.UUID, int]) -> None:

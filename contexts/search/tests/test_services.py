@@ -130,8 +130,13 @@ def test_product_ratings_only(index, rate):
     )
     doc = SearchDocument.objects.get(pk=pid)
     assert (doc.rating_average, doc.rating_count) == (4.5, 2)
+    late = RatingSummaryChanged(
+        subject_type="product", subject_id=pid, average=1.0, count=1, distribution={}
+    )
     rate(pid, 0.0, 0)
     assert SearchDocument.objects.get(pk=pid).rating_average is None
+    handlers.on_rating_summary_changed_set_rating(late)  # published before the last one
+    assert SearchDocument.objects.get(pk=pid).rating_count == 0
 
 
 def _paid(customer, *products, order_id=None, quantity=1):
