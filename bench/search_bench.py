@@ -227,8 +227,16 @@ def _server(port: int) -> subprocess.Popen[bytes]:
     }
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     return subprocess.Popen(
-        [gunicorn, "config.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", "2", "--threads", "4"],
+        [
+            gunicorn,
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
