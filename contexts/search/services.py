@@ -14,6 +14,7 @@ from datetime import datetime
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum, Value
+from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 
 from bazaar_platform.events.registry import Subscription, subscriptions_of_context
@@ -68,31 +69,36 @@ def _terms_shift(*, removed: Iterable[str], added: Iterable[str]) -> None:
         SearchTerm.objects.filter(term__in=sorted(removed)).update(documents=F("documents") - 1)
 
 
-def _vector_refresh(doc: SearchDocument) -> None:
+def _vector(doc: SearchDocument) -> CombinedExpression | None:
     """Weighted ``tsvector``: name A, brand and category B, description C, attribute
     values and SKUs D. The text is folded (no accents) first, as queries are, so "cafe"
-    finds "Café" without the ``unaccent`` extension."""
+    finds "Café" without the ``unaccent`` extension. None where there is no full text."""
     if not is_postgres():
-        return
+        return None
 
     def vector(weight: str, *texts: str) -> SearchVector:
         text = fold(" ".join(t for t in texts if t))
         return SearchVector(Value(text), weight=weight, config=TS_CONFIG)
 
-    SearchDocument.objects.filter(pk=doc.pk).update(
-        search_vector=(
-            vector("A", doc.name)
-            + vector("B", doc.brand_name, doc.category_text)
-            + vector("C", doc.description)
-            + vector("D", doc.attribute_text, doc.skus)
-        )
+    combined: CombinedExpression = (
+        vector("A", doc.name)
+        + vector("B", doc.brand_name, doc.category_text)
+        + vector("C", doc.description)
+        + vector("D", doc.attribute_text, doc.skus)
     )
+    return combined
 
 
 def _locked_document(product_id: uuid.UUID) -> SearchDocument:
-    doc, _ = SearchDocument.objects.get_or_create(product_id=product_id)
-    # Serialise writers of one document (a listing event and a snapshot at once).
-    return SearchDocument.objects.select_for_update().get(pk=doc.pk)
+    """The product's document, locked (writers of one document serialise: a listing
+    event and a snapshot at once); created empty if this is its first event."""
+    doc = SearchDocument.objects.select_for_update().filter(pk=product_id).first()
+    if doc is None:
+        SearchDocument.objects.bulk_create(
+            [SearchDocument(product_id=product_id)], ignore_conflicts=True
+        )
+        doc = SearchDocument.objects.select_for_update().get(pk=product_id)
+    return doc
 
 
 @transaction.atomic
@@ -152,8 +158,9 @@ def document_apply_snapshot(*, snapshot: ProductSnapshotEvent) -> SearchDocument
     doc.is_published = snapshot.status == "published"
     doc.published_at = snapshot.published_at
     doc.source_updated_at = snapshot.updated_at
+    # The vector is computed by the database in the same UPDATE as the fields.
+    doc.search_vector = _vector(doc)
     doc.save()
-    _vector_refresh(doc)
     _terms_shift(removed=old_terms - _document_terms(doc), added=_document_terms(doc) - old_terms)
     return doc
 
