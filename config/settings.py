@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "contexts.orders.apps.OrdersConfig",
     "contexts.ledger.apps.LedgerConfig",
     "contexts.reviews.apps.ReviewsConfig",
+    "contexts.search.apps.SearchConfig",
 ]
 
 MIDDLEWARE = [
