@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from contexts.vendors.models import (
     Listing,
+    ListingStatus,
     Onboarding,
+    OpeningState,
     Reservation,
     StockMovement,
     Store,
     Vendor,
     VendorMember,
+    VendorStatus,
 )
 
 
@@ -40,6 +44,31 @@ def store_get_for_vendor(*, vendor_id: UUID, store_id: UUID) -> Store | None:
 
 def store_get(*, store_id: UUID) -> Store | None:
     return Store.objects.filter(pk=store_id).first()
+
+
+@dataclass(frozen=True)
+class Storefront:
+    store: Store
+    listings_on_sale: int
+
+
+def storefront_get(*, slug: str) -> Storefront | None:
+    """The public page of an open store of an active vendor (``None`` otherwise)."""
+    store = (
+        Store.objects.select_related("vendor")
+        .filter(slug=slug, opening_state=OpeningState.OPEN, vendor__status=VendorStatus.ACTIVE)
+        .annotate(
+            on_sale=Count(
+                "listings",
+                filter=Q(listings__status=ListingStatus.ACTIVE)
+                & Q(listings__on_hand__gt=F("listings__reserved")),
+            )
+        )
+        .first()
+    )
+    if store is None:
+        return None
+    return Storefront(store=store, listings_on_sale=int(store.on_sale))
 
 
 def store_slug_taken(*, slug: str, exclude_store_id: UUID | None = None) -> bool:

@@ -83,6 +83,7 @@ OWN: list[tuple[str, str, Any]] = [
 # Not vendor-scoped: public, anonymous or gateway-facing.
 PUBLIC = {
     "/api/v1/vendors/register",
+    "/api/v1/vendors/storefronts/<slug:slug>",
     "/api/v1/subscriptions/plans",
     "/api/v1/payments/webhooks/<slug:gateway>",
     "/api/v1/payments/sandbox/<str:checkout_id>",

@@ -295,3 +295,31 @@ class StockImportOutput(serializers.Serializer):
     rows = serializers.IntegerField()
     changed = serializers.IntegerField()
     unchanged = serializers.IntegerField()
+
+
+class RatingOutput(serializers.Serializer[Any]):
+    average = serializers.FloatField()
+    count = serializers.IntegerField()
+    distribution = serializers.DictField(child=serializers.IntegerField())
+
+
+class StorefrontVendorOutput(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    rating = RatingOutput()
+
+
+class StorefrontOutput(serializers.Serializer[Any]):
+    """A store's public page: what a customer sees before buying from it."""
+
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField()
+    logo_url = serializers.CharField(allow_null=True)
+    city = serializers.CharField()
+    country = serializers.CharField()
+    currency = serializers.CharField()
+    listings_on_sale = serializers.IntegerField()
+    rating = RatingOutput()
+    vendor = StorefrontVendorOutput()

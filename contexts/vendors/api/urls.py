@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern] = [
     path("register", v.VendorRegisterApi.as_view(), name="register"),
     path("me", v.VendorMeApi.as_view(), name="me"),
     path("me/update", v.VendorUpdateApi.as_view(), name="me-update"),
+    path("storefronts/<slug:slug>", v.StorefrontApi.as_view(), name="storefront"),
     path("stores", v.StoreListApi.as_view(), name="store-list"),
     path("stores/create", v.StoreCreateApi.as_view(), name="store-create"),
     path("stores/<uuid:store_id>", v.StoreDetailApi.as_view(), name="store-detail"),

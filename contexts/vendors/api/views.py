@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from bazaar_platform.api.errors import ApplicationError, NotFoundError
 from bazaar_platform.api.views import BazaarAPIView, BazaarListAPIView
 from bazaar_platform.tokens.permissions import IsAdmin, IsVendor, principal_user_id
+from contexts.reviews import facade as reviews
 from contexts.subscriptions import facade as subscriptions
 from contexts.vendors.api import serializers as s
 from contexts.vendors.api.throttling import PlanRateThrottle, RegisterRateThrottle, VendorApiMixin
@@ -35,6 +36,7 @@ from contexts.vendors.selectors import (
     movement_list_for_listing,
     store_get_for_vendor,
     store_list_for_vendor,
+    storefront_get,
     vendor_get,
     vendor_list,
 )
@@ -90,6 +92,54 @@ class VendorMemberApi(VendorApiMixin, BazaarAPIView):
 class VendorMemberListApi(VendorApiMixin, BazaarListAPIView):
     permission_classes = [IsVendor]
     throttle_classes = [PlanRateThrottle]
+
+
+# --- public store pages ------------------------------------------------------------------------
+def _rating(summary: reviews.RatingSummary) -> dict[str, Any]:
+    return {
+        "average": summary.average,
+        "count": summary.count,
+        "distribution": summary.distribution,
+    }
+
+
+class StorefrontApi(BazaarAPIView):
+    """Anyone, anonymous included: an open store of an active vendor, with the published
+    ratings of the store and of its vendor (from the reviews context)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: s.StorefrontOutput}, summary="A store's public page")
+    def get(self, request: Request, slug: str) -> Response:
+        storefront = storefront_get(slug=slug)
+        if storefront is None:
+            raise NotFoundError("No open store has this address.", code="store_not_found")
+        store = storefront.store
+        store_rating = reviews.rating_summaries(subject_type="store", subject_ids=[store.pk])
+        vendor_rating = reviews.rating_summaries(
+            subject_type="vendor", subject_ids=[store.vendor_id]
+        )
+        return Response(
+            s.StorefrontOutput(
+                {
+                    "id": store.pk,
+                    "name": store.name,
+                    "slug": store.slug,
+                    "description": store.description,
+                    "logo_url": store.logo.url if store.logo else None,
+                    "city": store.city,
+                    "country": store.country,
+                    "currency": store.currency,
+                    "listings_on_sale": storefront.listings_on_sale,
+                    "rating": _rating(store_rating[store.pk]),
+                    "vendor": {
+                        "id": store.vendor_id,
+                        "name": store.vendor.legal_name,
+                        "rating": _rating(vendor_rating[store.vendor_id]),
+                    },
+                }
+            ).data
+        )
 
 
 # --- registration ------------------------------------------------------------------------------
