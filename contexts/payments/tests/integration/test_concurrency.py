@@ -71,7 +71,10 @@ def test_concurrent_refunds_never_exceed_the_payment():
     refused = [r for r in results if isinstance(r, ApplicationError)]
     assert len(succeeded) == 5, results
     assert len(refused) == 3
-    assert {e.code for e in refused} == {"refund_exceeds_refundable"}
+    # A loser that locks the payment after the fifth refund finds it fully refunded
+    # ("payment_not_refundable"); one that locks it earlier finds the amount too high.
+    # Both are the same refusal; which one depends on the threads' timing.
+    assert {e.code for e in refused} <= {"refund_exceeds_refundable", "payment_not_refundable"}
     payment = Payment.objects.get(pk=result.payment_id)
     assert (payment.refunded_minor, payment.status) == (5000, "refunded")
     assert Refund.objects.filter(status="succeeded").count() == 5
