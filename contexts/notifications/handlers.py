@@ -140,11 +140,7 @@ def _cancelled_context(e: orders_events.OrderCancelled, r: Recipient) -> Mapping
     reason = str(CANCEL_REASONS.get(e.reason, CANCEL_REASONS["staff"]))
     if e.refunded:
         reason = f"{reason} {gettext('Any money taken is being refunded.')}"
-    return {
-        "order_ref": order_ref(e.order_id),
-        "total": Money(e.total_minor, e.currency),
-        "reason_text": reason,
-    }
+    return {**order_facts(e), "reason_text": reason}
 
 
 def vendor_owners_of(vendor_ids: Iterable[str | UUID]) -> list[Recipient]:
@@ -232,6 +228,36 @@ class Reaction(Generic[E]):
 def _email_verified(user_id: UUID) -> bool:
     profile = auth.user_profile(user_id=user_id)
     return bool(profile and profile.email_verified)
+
+
+def order_facts(e: Any) -> dict[str, Any]:
+    """What every order message may show: the reference, the lines, the total (the
+    order's on order events, the vendor order's on vendor-order events)."""
+    return {
+        "order_ref": order_ref(e.order_id),
+        "items": line_titles(e.lines),
+        "total": Money(e.total_minor, e.currency),
+    }
+
+
+def _to_customer(
+    event: type[Any],
+    kind: str,
+    *,
+    channels: tuple[str, ...] = (Channel.IN_APP, Channel.EMAIL),
+    extra: Callable[[Any], Mapping[str, Any]] = lambda e: {},
+) -> Reaction[Any]:
+    """An order message to the customer: category orders, a link to the order, the
+    order's facts plus ``extra(event)``."""
+    return Reaction(
+        event=event,
+        kind=kind,
+        category=Category.ORDERS,
+        channels=channels,
+        recipients=lambda e: the_user(e.customer_user_id),
+        context=lambda e, r: {**order_facts(e), **extra(e)},
+        link=_order_link,
+    )
 
 
 REACTIONS: list[Reaction[Any]] = [
@@ -341,28 +367,8 @@ REACTIONS: list[Reaction[Any]] = [
         link=lambda e: f"/api/v1/catalog/products/{e.slug}/",
     ),
     # orders: the customer follows the order; each vendor hears of its part to fulfil.
-    Reaction(
-        event=orders_events.OrderPlaced,
-        kind="order_placed",
-        category=Category.ORDERS,
-        recipients=lambda e: the_user(e.customer_user_id),
-        context=lambda e, r: {
-            "order_ref": order_ref(e.order_id),
-            "total": Money(e.total_minor, e.currency),
-        },
-        link=_order_link,
-    ),
-    Reaction(
-        event=orders_events.OrderPaid,
-        kind="order_confirmed",
-        category=Category.ORDERS,
-        recipients=lambda e: the_user(e.customer_user_id),
-        context=lambda e, r: {
-            "order_ref": order_ref(e.order_id),
-            "total": Money(e.total_minor, e.currency),
-        },
-        link=_order_link,
-    ),
+    _to_customer(orders_events.OrderPlaced, "order_placed"),
+    _to_customer(orders_events.OrderPaid, "order_confirmed"),
     Reaction(
         event=orders_events.OrderPaid,
         kind="vendor_new_order",
@@ -371,28 +377,13 @@ REACTIONS: list[Reaction[Any]] = [
         context=_vendor_new_order_context,
         link=lambda e: "/vendor-admin/",
     ),
-    Reaction(
-        event=orders_events.VendorOrderShipped,
-        kind="order_shipped",
-        category=Category.ORDERS,
+    _to_customer(
+        orders_events.VendorOrderShipped,
+        "order_shipped",
         channels=(Channel.IN_APP, Channel.EMAIL, Channel.SMS),
-        recipients=lambda e: the_user(e.customer_user_id),
-        context=lambda e, r: {
-            "order_ref": order_ref(e.order_id),
-            "items": line_titles(e.lines),
-            "carrier": e.carrier,
-            "tracking_number": e.tracking_number,
-        },
-        link=_order_link,
+        extra=lambda e: {"carrier": e.carrier, "tracking_number": e.tracking_number},
     ),
-    Reaction(
-        event=orders_events.VendorOrderDelivered,
-        kind="order_delivered",
-        category=Category.ORDERS,
-        recipients=lambda e: the_user(e.customer_user_id),
-        context=lambda e, r: {"order_ref": order_ref(e.order_id), "items": line_titles(e.lines)},
-        link=_order_link,
-    ),
+    _to_customer(orders_events.VendorOrderDelivered, "order_delivered"),
     Reaction(
         event=orders_events.OrderCancelled,
         kind="order_cancelled",
@@ -406,36 +397,18 @@ REACTIONS: list[Reaction[Any]] = [
         kind="vendor_return_requested",
         category=Category.VENDOR_OPERATIONS,
         recipients=lambda e: vendor_owner(e.vendor_id),
-        context=lambda e, r: {
-            "order_ref": order_ref(e.order_id),
-            "items": line_titles(e.lines),
-            "reason": e.reason,
-        },
+        context=lambda e, r: {**order_facts(e), "reason": e.reason},
         link=_vendor_order_link,
     ),
-    Reaction(
-        event=orders_events.ReturnApproved,
-        kind="return_approved",
-        category=Category.ORDERS,
-        recipients=lambda e: the_user(e.customer_user_id),
-        context=lambda e, r: {
-            "order_ref": order_ref(e.order_id),
-            "items": line_titles(e.lines),
-            "amount": Money(e.refund_amount_minor, e.currency),
-        },
-        link=_order_link,
+    _to_customer(
+        orders_events.ReturnApproved,
+        "return_approved",
+        extra=lambda e: {"amount": Money(e.refund_amount_minor, e.currency)},
     ),
-    Reaction(
-        event=orders_events.ReturnRejected,
-        kind="return_rejected",
-        category=Category.ORDERS,
-        recipients=lambda e: the_user(e.customer_user_id),
-        context=lambda e, r: {
-            "order_ref": order_ref(e.order_id),
-            "items": line_titles(e.lines),
-            "rejection_reason": e.rejection_reason,
-        },
-        link=_order_link,
+    _to_customer(
+        orders_events.ReturnRejected,
+        "return_rejected",
+        extra=lambda e: {"rejection_reason": e.rejection_reason},
     ),
     # vendors: the owner hears when a listing runs low.
     Reaction(
