@@ -492,6 +492,9 @@ CATALOG_THUMBNAIL_SIZE: int = env.int("CATALOG_THUMBNAIL_SIZE", default=400)
 # Currency of the prices shown in the product list and of sort=price when the request
 # names none (offers in other currencies are not converted).
 CATALOG_DEFAULT_CURRENCY: str = env.str("CATALOG_DEFAULT_CURRENCY", default="EUR")
+# Browsing responses (category tree, brands, product list and detail) are cached in the
+# shared cache until any catalogue change; this bounds an entry's life (0: no cache).
+CATALOG_RESPONSE_CACHE_SECONDS: int = env.int("CATALOG_RESPONSE_CACHE_SECONDS", default=300)
 
 
 # === Payments (contexts/payments) ============================================

@@ -23,6 +23,7 @@ from django.utils.text import slugify
 
 from bazaar_platform.seeding import SeedContext
 from contexts.catalog import services
+from contexts.catalog.cache import invalidate_browsing
 from contexts.catalog.models import (
     Attribute,
     AttributeValue,
@@ -708,5 +709,6 @@ def seed_demo_catalog(ctx: SeedContext) -> None:
 
     Product.objects.bulk_create(new_products, batch_size=500)
     Variant.objects.bulk_create(new_variants, batch_size=1000)
+    invalidate_browsing()  # bulk_create sends no signal
     if new_products:
         services.product_events_publish(product_ids=[p.id for p in new_products])

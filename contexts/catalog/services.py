@@ -43,6 +43,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from bazaar_platform.api.errors import ApplicationError, ConflictError, NotFoundError
 from bazaar_platform.events import publish
 from contexts.catalog import selectors
+from contexts.catalog.cache import invalidate_browsing
 from contexts.catalog.events import (
     ProductPublished,
     ProductsMerged,
@@ -461,6 +462,7 @@ def _category_move(category: Category, new_parent: Category | None) -> None:
         updated_at=timezone.now(),
     )
     Category.objects.filter(pk=category.pk).update(parent=new_parent)
+    invalidate_browsing()  # QuerySet.update sends no signal
     category.path = new_path
     category.parent = new_parent
     category.depth += delta
@@ -1207,6 +1209,7 @@ def products_merge(
         )
         # earlier merges into a duplicate now point at the final survivor
         Product.objects.filter(merged_into__in=duplicate_ids).update(merged_into=target)
+        invalidate_browsing()  # QuerySet.update sends no signal
         target.attributes = dict(sorted(merged_attributes.items()))
         target.save(update_fields=["attributes", "updated_at"])
 
@@ -1546,4 +1549,6 @@ def product_rating_set(
             updated_at=timezone.now(),
         )
     )
+    if updated:
+        invalidate_browsing()  # QuerySet.update sends no signal
     return bool(updated)

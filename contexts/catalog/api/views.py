@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -22,7 +23,6 @@ from bazaar_platform.api.errors import NotFoundError
 from bazaar_platform.api.views import BazaarAPIView, BazaarListAPIView
 from bazaar_platform.tokens.permissions import IsAdmin
 from contexts.catalog import selectors, services
-from contexts.catalog.api.conditional import conditional
 from contexts.catalog.api.serializers import (
     BrandOutput,
     CategoryNodeOutput,
@@ -36,6 +36,7 @@ from contexts.catalog.api.serializers import (
     StaffProductOutput,
     VariantInput,
 )
+from contexts.catalog.cache import browse_cache
 from contexts.catalog.models import Brand, Product
 
 # attr_<code>, with code as attribute_code_validator allows it
@@ -57,9 +58,13 @@ class CategoryTreeApi(BazaarAPIView):
         responses={200: CategoryNodeOutput(many=True), 304: NOT_MODIFIED},
     )
     def get(self, request: Request) -> HttpResponseBase:
-        last_modified = selectors.categories_last_modified()
-        data = CategoryNodeOutput(selectors.category_tree(), many=True).data
-        return conditional(request, Response(data), last_modified=last_modified)
+        def build() -> tuple[Response, datetime | None]:
+            last_modified = selectors.categories_last_modified()
+            return Response(CategoryNodeOutput(selectors.category_tree(), many=True).data), (
+                last_modified
+            )
+
+        return browse_cache.respond(request, build)
 
 
 class BrandListApi(BazaarListAPIView):
@@ -77,8 +82,9 @@ class BrandListApi(BazaarListAPIView):
         responses={200: BrandOutput(many=True), 304: NOT_MODIFIED},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
-        last_modified = selectors.brands_last_modified()
-        return conditional(request, self.list(request), last_modified=last_modified)
+        return browse_cache.respond(
+            request, lambda: (self.list(request), selectors.brands_last_modified())
+        )
 
 
 class ProductListApi(BazaarListAPIView):
@@ -132,8 +138,9 @@ class ProductListApi(BazaarListAPIView):
         responses={200: ProductListItemOutput(many=True), 304: NOT_MODIFIED},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
-        last_modified = selectors.catalog_last_modified()
-        return conditional(request, self.list(request), last_modified=last_modified)
+        return browse_cache.respond(
+            request, lambda: (self.list(request), selectors.catalog_last_modified())
+        )
 
 
 class ProductDetailApi(BazaarAPIView):
@@ -156,6 +163,9 @@ class ProductDetailApi(BazaarAPIView):
         },
     )
     def get(self, request: Request, slug: str) -> HttpResponseBase:
+        return browse_cache.respond(request, lambda: self._build(slug))
+
+    def _build(self, slug: str) -> tuple[Response, datetime | None]:
         try:
             detail = selectors.product_get_published(slug=slug)
         except NotFoundError:
@@ -163,13 +173,13 @@ class ProductDetailApi(BazaarAPIView):
             if target is None:
                 raise
             location = reverse("catalog:product-detail", kwargs={"slug": target})
-            return Response(
+            redirect = Response(
                 {"slug": target, "url": location},
                 status=status.HTTP_301_MOVED_PERMANENTLY,
                 headers={"Location": location},
             )
-        data = ProductDetailOutput(detail).data
-        return conditional(request, Response(data), last_modified=detail.last_modified)
+            return redirect, None
+        return Response(ProductDetailOutput(detail).data), detail.last_modified
 
 
 # --- staff writes (role "admin") ---------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Conditional GET for browsing responses: ``ETag`` and ``Last-Modified``, answering
+"""Conditional GET for read responses: ``ETag`` and ``Last-Modified``, answering
 ``If-None-Match`` / ``If-Modified-Since`` with a bodiless 304.
 
 The ETag is a hash of what the response says (its ``data`` and pagination ``meta``),
@@ -24,24 +24,30 @@ from bazaar_platform.api.responses import error_response
 CACHE_CONTROL = "max-age=0, must-revalidate"
 
 
-def _etag(response: Response) -> str:
-    payload = json.dumps(
-        [response.data, getattr(response, "envelope_meta", None)],
-        sort_keys=True,
-        default=str,
-        separators=(",", ":"),
-    )
+def content_etag(data: Any, meta: Any) -> str:
+    payload = json.dumps([data, meta], sort_keys=True, default=str, separators=(",", ":"))
     return 'W/"' + hashlib.sha256(payload.encode()).hexdigest()[:40] + '"'
 
 
-def conditional(
-    request: Request, response: Response, *, last_modified: datetime | None
+def answer_conditionally(
+    request: Request,
+    response: Response,
+    *,
+    last_modified: datetime | None = None,
+    etag: str | None = None,
+    timestamp: int | None = None,
 ) -> HttpResponseBase:
-    """Stamp ``response`` with validators and answer the request's preconditions."""
+    """Stamp ``response`` with validators and answer the request's preconditions.
+
+    Pass ``last_modified`` (a datetime), or ``etag`` and ``timestamp`` already computed
+    (a cached response); the ETag is computed from the response when not given.
+    """
     if not 200 <= response.status_code < 300:
         return response
-    etag = _etag(response)
-    timestamp = int(last_modified.timestamp()) if last_modified is not None else None
+    if etag is None:
+        etag = content_etag(response.data, getattr(response, "envelope_meta", None))
+    if timestamp is None and last_modified is not None:
+        timestamp = int(last_modified.timestamp())
     response["ETag"] = etag
     if timestamp is not None:
         response["Last-Modified"] = http_date(timestamp)

@@ -1,0 +1,127 @@
+"""A shared cache of public read responses, invalidated by revision.
+
+Browsing endpoints (a catalogue page, a product page) are read thousands of times for
+each change, and building one costs a dozen milliseconds of SQL. Django's own
+``cache_page`` keys on the URL and expires by time only, so it serves stale pages until
+its timeout; HTTP caches in front of us see only what we send them. What no library
+gives us is *invalidate on write, across processes*: here every namespace has a
+revision token in the shared cache (Redis in production), the owning context replaces
+it whenever its data changes, and entries are keyed by the revision they were built
+from, so a change makes every older entry unreachable at once.
+
+Invalidation happens twice: at once (so the writing transaction's own later reads, and
+tests running inside one transaction, never see an older page) and again after the
+commit (a reader that rebuilt the page between the two saw the old rows; its entry sits
+under a revision nobody asks for any more). ``timeout`` bounds how long an entry can
+outlive a write that bypassed the owning context (a database restored from backup).
+
+Only successful responses are cached, after the view has authenticated the request
+and validated its query; an entry is the response's data and pagination meta with its
+validators, and the ``request_id`` of every answer stays its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponseBase
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from bazaar_platform.api.conditional import answer_conditionally, content_etag
+
+Builder = Callable[[], tuple[Response, datetime | None]]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    data: Any
+    meta: Any
+    etag: str
+    last_modified: int | None
+
+
+class ResponseCache:
+    """Responses of one bounded context, cached until that context's data changes.
+
+    ``timeout_setting`` names the setting holding the entry lifetime in seconds;
+    0 turns the cache off (every request is built).
+    """
+
+    _instances: ClassVar[list[ResponseCache]] = []
+
+    def __init__(self, namespace: str, *, timeout_setting: str) -> None:
+        self.namespace = namespace
+        self.timeout_setting = timeout_setting
+        self._revision_key = f"respcache:{namespace}:revision"
+        ResponseCache._instances.append(self)
+
+    @property
+    def timeout(self) -> int:
+        return int(getattr(settings, self.timeout_setting))
+
+    # --- revisions ---------------------------------------------------------------
+
+    def revision(self) -> str:
+        token = cache.get(self._revision_key)
+        if token is None:
+            cache.add(self._revision_key, uuid.uuid4().hex, timeout=None)
+            token = cache.get(self._revision_key)
+        return str(token)
+
+    def _replace_revision(self) -> None:
+        cache.set(self._revision_key, uuid.uuid4().hex, timeout=None)
+
+    def invalidate(self) -> None:
+        """Make every cached response of the namespace unreachable, now and on commit."""
+        self._replace_revision()
+        transaction.on_commit(self._replace_revision, robust=True)
+
+    @classmethod
+    def invalidate_all(cls) -> None:
+        for instance in cls._instances:
+            instance._replace_revision()
+
+    # --- responses ---------------------------------------------------------------
+
+    def _entry_key(self, request: Request, revision: str) -> str:
+        # next/previous links are absolute, so scheme and host are part of the answer
+        query = sorted(request.query_params.lists())
+        identity = repr((request.scheme, request.get_host(), request.path, query))
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:40]
+        return f"respcache:{self.namespace}:{revision}:{digest}"
+
+    def respond(self, request: Request, build: Builder) -> HttpResponseBase:
+        """The cached answer to ``request``, or ``build()``'s (cached when it is a 200).
+
+        ``build`` returns the fresh response and its ``Last-Modified`` time; either way
+        the answer carries ``ETag``/``Last-Modified`` and honours conditional headers.
+        """
+        if self.timeout <= 0:
+            response, last_modified = build()
+            return answer_conditionally(request, response, last_modified=last_modified)
+        key = self._entry_key(request, self.revision())
+        entry = cache.get(key)
+        if isinstance(entry, _Entry):
+            response = Response(entry.data)
+            if entry.meta is not None:
+                response.envelope_meta = entry.meta  # type: ignore[attr-defined]
+            return answer_conditionally(
+                request, response, etag=entry.etag, timestamp=entry.last_modified
+            )
+        response, last_modified = build()
+        if response.status_code != 200:
+            return response
+        meta = getattr(response, "envelope_meta", None)
+        etag = content_etag(response.data, meta)
+        timestamp = int(last_modified.timestamp()) if last_modified is not None else None
+        cache.set(key, _Entry(response.data, meta, etag, timestamp), timeout=self.timeout)
+        return answer_conditionally(request, response, etag=etag, timestamp=timestamp)
