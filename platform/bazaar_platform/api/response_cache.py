@@ -15,6 +15,11 @@ commit (a reader that rebuilt the page between the two saw the old rows; its ent
 under a revision nobody asks for any more). ``timeout`` bounds how long an entry can
 outlive a write that bypassed the owning context (a database restored from backup).
 
+Each process also keeps the entries it used last in memory (``LOCAL_ENTRIES``), under
+the same revision-qualified key: a hit then costs one round trip to the shared cache
+(reading the revision) and no unpickling; a stale local entry is unreachable the moment
+the revision moves, exactly like a shared one.
+
 Only successful responses are cached, after the view has authenticated the request
 and validated its query; an entry is the response's data and pagination meta with its
 validators, and the ``request_id`` of every answer stays its own.
@@ -23,7 +28,10 @@ validators, and the ``request_id`` of every answer stays its own.
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +48,9 @@ from bazaar_platform.api.conditional import answer_conditionally, content_etag
 
 Builder = Callable[[], tuple[Response, datetime | None]]
 
+# Per process and namespace; a browsing page is ~10-30 kB, so this stays under ~8 MB.
+LOCAL_ENTRIES = 256
+
 
 @dataclass(frozen=True)
 class _Entry:
@@ -47,6 +58,7 @@ class _Entry:
     meta: Any
     etag: str
     last_modified: int | None
+    expires_at: float  # wall clock: the local copies of other processes honour it too
 
 
 class ResponseCache:
@@ -62,6 +74,8 @@ class ResponseCache:
         self.namespace = namespace
         self.timeout_setting = timeout_setting
         self._revision_key = f"respcache:{namespace}:revision"
+        self._local: OrderedDict[str, _Entry] = OrderedDict()
+        self._local_lock = threading.Lock()  # gthread workers share the process
         ResponseCache._instances.append(self)
 
     @property
@@ -90,6 +104,26 @@ class ResponseCache:
         for instance in cls._instances:
             instance._replace_revision()
 
+    # --- this process's copies --------------------------------------------------------
+
+    def _local_get(self, key: str) -> _Entry | None:
+        with self._local_lock:
+            entry = self._local.get(key)
+            if entry is None:
+                return None
+            if entry.expires_at <= time.time():  # a local copy never outlives its entry
+                del self._local[key]
+                return None
+            self._local.move_to_end(key)
+            return entry
+
+    def _local_put(self, key: str, entry: _Entry) -> None:
+        with self._local_lock:
+            self._local[key] = entry
+            self._local.move_to_end(key)
+            while len(self._local) > LOCAL_ENTRIES:
+                self._local.popitem(last=False)
+
     # --- responses ---------------------------------------------------------------
 
     def _entry_key(self, request: Request, revision: str) -> str:
@@ -109,7 +143,11 @@ class ResponseCache:
             response, last_modified = build()
             return answer_conditionally(request, response, last_modified=last_modified)
         key = self._entry_key(request, self.revision())
-        entry = cache.get(key)
+        entry = self._local_get(key)
+        if entry is None:
+            entry = cache.get(key)
+            if isinstance(entry, _Entry):
+                self._local_put(key, entry)
         if isinstance(entry, _Entry):
             response = Response(entry.data)
             if entry.meta is not None:
@@ -123,5 +161,7 @@ class ResponseCache:
         meta = getattr(response, "envelope_meta", None)
         etag = content_etag(response.data, meta)
         timestamp = int(last_modified.timestamp()) if last_modified is not None else None
-        cache.set(key, _Entry(response.data, meta, etag, timestamp), timeout=self.timeout)
+        entry = _Entry(response.data, meta, etag, timestamp, time.time() + self.timeout)
+        cache.set(key, entry, timeout=self.timeout)
+        self._local_put(key, entry)
         return answer_conditionally(request, response, etag=etag, timestamp=timestamp)
