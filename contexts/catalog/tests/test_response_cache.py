@@ -141,3 +141,28 @@ def test_an_entry_expires_after_its_lifetime(client, two_phones, settings):
     while _names(client.get(PRODUCTS))[1] != "Acme One Restored":
         assert timezone.now() < deadline, "the cached entry outlived its lifetime"
         time.sleep(0.05)
+
+
+def test_another_process_learns_a_new_revision_without_asking(client, two_phones):
+    """Two caches of one namespace stand for two processes: they share only Redis. A
+    write in one is announced over pub/sub; the other then knows the new revision from
+    memory, and its next answer is rebuilt."""
+    from bazaar_platform.api.response_cache import ResponseCache
+    from contexts.catalog.cache import browse_cache
+
+    other_process = ResponseCache("catalog", timeout_setting="CATALOG_RESPONSE_CACHE_SECONDS")
+    try:
+        client.get(PRODUCTS)
+        deadline = time.monotonic() + 10
+        while not browse_cache._listener.listening:  # subscribed after the first request
+            assert time.monotonic() < deadline, "never subscribed"
+            time.sleep(0.02)
+        before = browse_cache.revision()
+        other_process.invalidate()
+        while browse_cache._known_revision == before:
+            assert time.monotonic() < deadline, "the announcement never arrived"
+            time.sleep(0.02)
+        assert browse_cache.revision() == other_process.revision()
+    finally:
+        other_process._listener.stop()
+        ResponseCache._instances.remove(other_process)

@@ -16,9 +16,9 @@ under a revision nobody asks for any more). ``timeout`` bounds how long an entry
 outlive a write that bypassed the owning context (a database restored from backup).
 
 Each process also keeps the entries it used last in memory (``LOCAL_ENTRIES``), under
-the same revision-qualified key: a hit then costs one round trip to the shared cache
-(reading the revision) and no unpickling; a stale local entry is unreachable the moment
-the revision moves, exactly like a shared one.
+the same revision-qualified key, and learns the current revision over Redis pub/sub
+(see ``revision``): a hit then costs no round trip and no unpickling; a local entry is
+unreachable the moment the revision moves, exactly like a shared one.
 
 Only successful responses are cached, after the view has authenticated the request
 and validated its query; an entry is the response's data and pagination meta with its
@@ -28,6 +28,7 @@ validators, and the ``request_id`` of every answer stays its own.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 import uuid
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -45,8 +47,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from bazaar_platform.api.conditional import answer_conditionally, content_etag
+from bazaar_platform.tokens.listener import PubSubListener
 
 Builder = Callable[[], tuple[Response, datetime | None]]
+
+# Part of every key: an entry pickled by an older release (another ``_Entry`` shape) must
+# be unreachable after an upgrade, not unpickled into a half-formed object.
+ENTRY_FORMAT = 2
 
 # Per process and namespace; a browsing page is ~10-30 kB, so this stays under ~8 MB.
 LOCAL_ENTRIES = 256
@@ -74,25 +81,83 @@ class ResponseCache:
         self.namespace = namespace
         self.timeout_setting = timeout_setting
         self._revision_key = f"respcache:{namespace}:revision"
+        self._setup_process_state()
+        ResponseCache._instances.append(self)
+        os.register_at_fork(after_in_child=self._setup_process_state)
+
+    def _setup_process_state(self) -> None:
+        """Memory of this process (a forked worker inherits the object, not the thread)."""
         self._local: OrderedDict[str, _Entry] = OrderedDict()
         self._local_lock = threading.Lock()  # gthread workers share the process
-        ResponseCache._instances.append(self)
+        self._known_revision: str | None = None  # trusted only while subscribed
+        self._generation = 0  # moves whenever the known revision may have changed
+        self._revision_lock = threading.Lock()
+        self._publisher: redis.Redis | None = None
+        self._listener = PubSubListener(
+            name=f"bazaar-respcache-{self.namespace}",
+            on_message=self._on_revision_announced,
+            on_subscribed=lambda client: self._forget_revision(),
+            on_disconnected=self._forget_revision,
+        )
 
     @property
     def timeout(self) -> int:
         return int(getattr(settings, self.timeout_setting))
 
     # --- revisions ---------------------------------------------------------------
+    # With Redis, each process learns new revisions over pub/sub and keeps the current
+    # one in memory, so a cache hit needs no round trip at all. Another process's
+    # write is seen once its announcement arrives (a millisecond on one host); this
+    # process's own writes at once. While the subscription is down nothing is trusted
+    # and every request reads the revision from the shared cache.
+
+    @staticmethod
+    def _redis_url() -> str:
+        return str(getattr(settings, "REDIS_URL", "") or "")
+
+    def _channel(self) -> str:
+        prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+        return f"{prefix}:respcache:{self.namespace}"
 
     def revision(self) -> str:
+        known = self._known_revision
+        if known is not None and self._listener.listening:
+            return known
+        url = self._redis_url()
+        if url:
+            self._listener.ensure_started(url=url, channel=self._channel(), wait=0)
+        generation = self._generation
         token = cache.get(self._revision_key)
         if token is None:
             cache.add(self._revision_key, uuid.uuid4().hex, timeout=None)
             token = cache.get(self._revision_key)
+        if url and self._listener.listening:
+            with self._revision_lock:
+                if self._generation == generation:  # no announcement while we read
+                    self._known_revision = str(token)
         return str(token)
 
+    def _on_revision_announced(self, data: bytes | str) -> None:
+        with self._revision_lock:
+            self._generation += 1
+            self._known_revision = data.decode() if isinstance(data, bytes) else str(data)
+
+    def _forget_revision(self) -> None:
+        with self._revision_lock:
+            self._generation += 1
+            self._known_revision = None
+
     def _replace_revision(self) -> None:
-        cache.set(self._revision_key, uuid.uuid4().hex, timeout=None)
+        token = uuid.uuid4().hex
+        cache.set(self._revision_key, token, timeout=None)
+        with self._revision_lock:
+            self._generation += 1
+            self._known_revision = token
+        url = self._redis_url()
+        if url:
+            if self._publisher is None:
+                self._publisher = redis.Redis.from_url(url, socket_timeout=5)
+            self._publisher.publish(self._channel(), token)
 
     def invalidate(self) -> None:
         """Make every cached response of the namespace unreachable, now and on commit."""
@@ -131,7 +196,7 @@ class ResponseCache:
         query = sorted(request.query_params.lists())
         identity = repr((request.scheme, request.get_host(), request.path, query))
         digest = hashlib.sha256(identity.encode()).hexdigest()[:40]
-        return f"respcache:{self.namespace}:{revision}:{digest}"
+        return f"respcache:{self.namespace}:v{ENTRY_FORMAT}:{revision}:{digest}"
 
     def respond(self, request: Request, build: Builder) -> HttpResponseBase:
         """The cached answer to ``request``, or ``build()``'s (cached when it is a 200).
