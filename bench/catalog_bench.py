@@ -47,6 +47,7 @@ from bazaar_platform.seeding import SeedContext  # noqa: E402
 from contexts.catalog.cache import invalidate_browsing  # noqa: E402
 from contexts.catalog.models import Offer, Product, Variant  # noqa: E402
 from contexts.catalog.seed import seed_demo_catalog  # noqa: E402
+from contexts.catalog.services import offers_summarise_all  # noqa: E402
 
 PRODUCTS = 10_000
 STORES = [uuid.uuid5(uuid.NAMESPACE_URL, f"bench-store-{i}") for i in range(3)]
@@ -118,6 +119,7 @@ def load(products: int) -> str:
         for i, store in enumerate(STORES)
     ]
     Offer.objects.bulk_create(offers, batch_size=5000)
+    offers_summarise_all()  # bulk_create bypasses the offer services that keep them
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     detail = Product.objects.filter(variants__isnull=False).order_by("slug").first()

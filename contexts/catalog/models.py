@@ -295,3 +295,38 @@ class Offer(models.Model):
     @property
     def is_live(self) -> bool:
         return self.is_purchasable and not self.is_removed
+
+
+class OfferSummary(models.Model):
+    """Per product and currency, what the product list shows and sorts by, kept by the
+    offer services from the live offers (``offers_summarise``): the lowest price, the
+    lowest price among offers in stock, how many live offers, the largest stock.
+
+    The list reads it with one join instead of correlated subqueries over every offer,
+    so ``sort=price`` orders 10,000 products by a column rather than by 10,000 lookups.
+    The product is a foreign key without a database constraint: an offer (and so its
+    summary) may arrive before, or outlive, the product row it names.
+    """
+
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="offer_summaries",
+    )
+    currency = models.CharField(max_length=3)
+    min_price = models.BigIntegerField()
+    min_in_stock_price = models.BigIntegerField(null=True)
+    offer_count = models.IntegerField()
+    max_available = models.IntegerField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["product", "currency"], name="offer_summary_unique")
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["currency", "min_price"], name="offer_summary_price"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.currency}: from {self.min_price}"

@@ -22,6 +22,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     Max,
     Model,
@@ -42,6 +43,7 @@ from contexts.catalog.models import (
     Brand,
     Category,
     Offer,
+    OfferSummary,
     Product,
     ProductImage,
     ProductType,
@@ -307,8 +309,30 @@ def product_list(*, filters: ProductListFilters) -> QuerySet[Product]:
             qs = qs.filter(name__icontains=term)
 
     offers = _offer_conditions(filters)
-    if offers.filtered:
-        qs = qs.filter(Exists(offers.matching))
+    # Without a store or price-range filter, the figures a list row needs are exactly
+    # the per-currency summary's (one join); otherwise they come from the matching offers.
+    summarised = filters.store is None and filters.min_price is None and filters.max_price is None
+    if summarised:
+        qs = qs.alias(
+            priced_summary=FilteredRelation(
+                "offer_summaries", condition=Q(offer_summaries__currency=offers.currency)
+            )
+        )
+        price_column = "min_in_stock_price" if filters.in_stock else "min_price"
+        if filters.currency is not None:
+            qs = qs.filter(**{f"priced_summary__{price_column}__isnull": False})
+        elif filters.in_stock:
+            qs = qs.filter(
+                Exists(OfferSummary.objects.filter(product_id=OuterRef("pk"), max_available__gt=0))
+            )
+        price_from: Any = F(f"priced_summary__{price_column}")
+    else:
+        if offers.filtered:
+            qs = qs.filter(Exists(offers.matching))
+        price_from = Subquery(
+            offers.priced.order_by("price_minor").values("price_minor")[:1],
+            output_field=IntegerField(),
+        )
 
     if filters.sort in RESERVED_PRODUCT_SORTS:
         raise _invalid("sort", RESERVED_PRODUCT_SORTS[filters.sort], "sort_not_available")
@@ -318,20 +342,34 @@ def product_list(*, filters: ProductListFilters) -> QuerySet[Product]:
     if sort.prepare is not None:
         qs = sort.prepare(qs)
 
+    # Only what filters and orders: the page's display columns are fetched for its rows
+    # alone (``product_list_page``), so ordering 10,000 products never computes a
+    # thumbnail or reads a description.
+    return (
+        qs.annotate(
+            price_from=price_from,
+            price_currency=Value(offers.currency, output_field=CharField()),
+        )
+        .only("id")
+        .order_by(*sort.order_by)
+    )
+
+
+def product_list_page(*, products: Sequence[Product]) -> list[Product]:
+    """The rows of one page of :func:`product_list`, in its order, with what a list item
+    shows: brand, category, first image, live offer count and largest stock. One query."""
+    if not products:
+        return []
     first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by(
         "position", "created_at"
     )
     live = Offer.objects.filter(product_id=OuterRef("pk"), is_purchasable=True, is_removed=False)
-    return (
-        qs.select_related("brand", "category")
+    rows = (
+        Product.objects.filter(pk__in=[p.pk for p in products])
+        .select_related("brand", "category")
         .annotate(
             thumbnail_name=Subquery(first_image.values("thumbnail")[:1]),
             thumbnail_alt=Subquery(first_image.values("alt_text")[:1]),
-            price_from=Subquery(
-                offers.priced.order_by("price_minor").values("price_minor")[:1],
-                output_field=IntegerField(),
-            ),
-            price_currency=Value(offers.currency, output_field=CharField()),
             offer_count=Subquery(
                 live.order_by().values("product_id").annotate(n=Count("*")).values("n")[:1],
                 output_field=IntegerField(),
@@ -342,8 +380,18 @@ def product_list(*, filters: ProductListFilters) -> QuerySet[Product]:
                 live.order_by("-available").values("available")[:1], output_field=IntegerField()
             ),
         )
-        .order_by(*sort.order_by)
+        .order_by()
     )
+    by_id = {row.pk: row for row in rows}
+    page: list[Product] = []
+    for product in products:
+        row = by_id.get(product.pk)
+        if row is None:  # deleted between the two queries
+            continue
+        row.price_from = product.price_from  # type: ignore[attr-defined]
+        row.price_currency = product.price_currency  # type: ignore[attr-defined]
+        page.append(row)
+    return page
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, models, transaction
-from django.db.models import F, Max, Q, Value
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Count, F, Max, Min, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.text import slugify
@@ -58,6 +58,7 @@ from contexts.catalog.models import (
     Brand,
     Category,
     Offer,
+    OfferSummary,
     Product,
     ProductImage,
     ProductType,
@@ -1476,15 +1477,19 @@ def offer_upsert(*, snapshot: OfferSnapshot) -> bool:
             try:
                 with transaction.atomic():
                     Offer.objects.create(listing_id=snapshot.listing_id, **fields)
-                return True
             except IntegrityError:  # a concurrent delivery created it: compare with it
                 offer = _offer_lock(snapshot.listing_id)
                 assert offer is not None
+            else:
+                offers_summarise(product_ids=[snapshot.product_id])
+                return True
         if offer.source_updated_at > snapshot.updated_at:
             return False
+        previous_product_id = offer.product_id
         for name, value in fields.items():
             setattr(offer, name, value)
         offer.save()
+        offers_summarise(product_ids={previous_product_id, snapshot.product_id})
     return True
 
 
@@ -1519,6 +1524,60 @@ def offer_remove(
         offer.is_purchasable = False
         offer.source_updated_at = max(offer.source_updated_at, removed_at)
         offer.save()
+        offers_summarise(product_ids=[offer.product_id])
+
+
+def _summary_lock(product_ids: list[uuid.UUID]) -> None:
+    """Serialise the summaries of these products between transactions until commit.
+
+    Two offers of one product changing at once would each recompute the summary without
+    the other's uncommitted row, and the later commit would win with a wrong figure; an
+    advisory lock per product (ids in order: no deadlock) makes the second recompute
+    wait and then, reading committed rows, see both. No row to lock exists before a
+    product's first summary, hence a lock on the id. SQLite writes one at a time anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for product_id in product_ids:
+            key = int.from_bytes(
+                uuid.uuid5(_SUMMARY_LOCKS, str(product_id)).bytes[:8], "big", signed=True
+            )
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+_SUMMARY_LOCKS = uuid.UUID("5b1f3c8e-2f4d-4c59-9a43-0c6f7e1d2a90")
+
+
+def offers_summarise(*, product_ids: Iterable[uuid.UUID | str]) -> None:
+    """Recompute the :class:`OfferSummary` rows of these products from their live offers
+    (in the caller's transaction: a summary never disagrees with committed offers)."""
+    ids = sorted({uuid.UUID(str(p)) for p in product_ids})
+    if not ids:
+        return
+    with transaction.atomic():
+        _summary_lock(ids)
+        rows = (
+            Offer.objects.filter(product_id__in=ids, is_purchasable=True, is_removed=False)
+            .order_by()
+            .values("product_id", "currency")
+            .annotate(
+                min_price=Min("price_minor"),
+                min_in_stock_price=Min("price_minor", filter=Q(available__gt=0)),
+                offer_count=Count("*"),
+                max_available=Max("available"),
+            )
+        )
+        OfferSummary.objects.filter(product_id__in=ids).delete()
+        OfferSummary.objects.bulk_create([OfferSummary(**row) for row in rows])
+
+
+def offers_summarise_all(*, batch_size: int = 2_000) -> int:
+    """Rebuild every summary (after a bulk load of offers). Returns the products seen."""
+    product_ids = list(Offer.objects.order_by().values_list("product_id", flat=True).distinct())
+    for start in range(0, len(product_ids), batch_size):
+        offers_summarise(product_ids=product_ids[start : start + batch_size])
+    return len(product_ids)
 
 
 # --- ratings (copied from the reviews context) ---------------------------------------

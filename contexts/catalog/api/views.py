@@ -122,6 +122,12 @@ class ProductListApi(BazaarListAPIView):
             )
         )
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # the list always paginates
+        rows = selectors.product_list_page(products=page)
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
     @extend_schema(
         operation_id="catalog_product_list",
         summary="Published products",
