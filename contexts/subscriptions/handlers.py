@@ -6,7 +6,7 @@ checkout makes a new one. Payments for other purposes, unknown charges, duplicat
 failures reported after a success change nothing (each handler runs once per event
 through the inbox; the services are idempotent besides).
 
-Vendors: store and staff counts feed the usage read model.
+Vendors: store, staff and listed-product counts feed the usage read model.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from contexts.subscriptions.services.billing import PAYMENT_PURPOSE
 from contexts.subscriptions.services.lifecycle import charge_paid, charge_payment_failed
 from contexts.subscriptions.services.usage import usage_record
 from contexts.vendors.events import (
+    ProductCountChanged,
     StaffMemberAdded,
     StaffMemberRemoved,
     StoreCreated,
@@ -90,6 +91,15 @@ def on_staff_removed_count(event: StaffMemberRemoved) -> None:
     )
 
 
+def on_product_count_changed_count(event: ProductCountChanged) -> None:
+    usage_record(
+        vendor_id=event.vendor_id,
+        resource=Resource.PRODUCTS,
+        count=event.product_count,
+        as_of=event.occurred_at,
+    )
+
+
 HANDLERS: dict[type[IntegrationEvent], list[Callable[[Any], None]]] = {
     PaymentSucceeded: [on_payment_succeeded_pay_charge],
     PaymentFailed: [on_payment_failed_mark_charge],
@@ -97,4 +107,5 @@ HANDLERS: dict[type[IntegrationEvent], list[Callable[[Any], None]]] = {
     StoreDeleted: [on_store_deleted_count],
     StaffMemberAdded: [on_staff_added_count],
     StaffMemberRemoved: [on_staff_removed_count],
+    ProductCountChanged: [on_product_count_changed_count],
 }

@@ -2,9 +2,9 @@
 
 Ordering key: the vendor (``aggregate = "vendor_id"``), so one vendor's history is
 seen in order; listing and stock events are ordered per listing (``listing_id``), and
-reservation events per reservation reference. Store and staff events carry the vendor's resulting count, so a
-consumer keeping usage (the subscriptions context) needs no arithmetic and tolerates
-redelivery. Consumers: subscriptions (usage read model); catalog, search and
+reservation events per reservation reference. Store, staff and product-count events carry
+the vendor's resulting count, so a consumer keeping usage (the subscriptions context) needs
+no arithmetic and tolerates redelivery. Consumers: subscriptions (usage read model); catalog, search and
 notifications are expected to subscribe.
 """
 
@@ -139,6 +139,20 @@ class ListingRemoved(IntegrationEvent):
     store_id: UUID
 
 
+class ProductCountChanged(IntegrationEvent):
+    """The number of distinct catalogue products the vendor lists (what the plan's product
+    limit counts) after a change that can move it: a listing of a new product created, a
+    product's last listing removed (also with its store), listings following a catalogue
+    merge. Carries the resulting count, so a consumer needs no arithmetic."""
+
+    event_type: ClassVar[str] = "vendors.product_count_changed"
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str] = "vendor_id"
+
+    vendor_id: UUID
+    product_count: int
+
+
 class StockLow(IntegrationEvent):
     """A listing's available quantity fell to or below its low-stock threshold (published
     when crossing, not on every movement below it)."""
@@ -179,6 +193,7 @@ ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     StaffMemberRemoved,
     ListingUpdated,
     ListingRemoved,
+    ProductCountChanged,
     StockLow,
     StockReservationExpired,
 )

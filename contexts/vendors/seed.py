@@ -19,7 +19,7 @@ from contexts.catalog import facade as catalog
 from contexts.subscriptions import facade as subscriptions
 from contexts.vendors.models import Listing, Store, VendorMember, VendorStatus
 from contexts.vendors.services import stores as store_services
-from contexts.vendors.services.listings import ListingInput, listing_create
+from contexts.vendors.services.listings import ListingInput, listing_create, product_count_sync
 from contexts.vendors.services.vendors import StoreInput, vendor_activate, vendor_create
 
 DEMO_PASSWORD = "bazaar-demo-2026"  # noqa: S105 - a published demo credential, as in auth's seed
@@ -199,3 +199,7 @@ def seed_demo_listings(ctx: SeedContext) -> None:
                 initial_stock=stock,
             ),
         )
+    # listing creation publishes each new product count; this also covers listings an
+    # earlier seed made, so the subscriptions usage read model shows them
+    for vendor_id in sorted({s.vendor_id for s in stores}, key=str):
+        product_count_sync(vendor_id=vendor_id)

@@ -17,7 +17,7 @@ from contexts.vendors import facade as vendors
 from contexts.vendors.services.listings import listing_delete, listing_update
 from contexts.vendors.services.stores import store_update
 from contexts.vendors.tests.stock_support import make_listing, make_seller
-from tests.support.catalog import make_product
+from tests.support.catalog import make_duplicate, make_product, merge
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -76,6 +76,30 @@ def test_listings_become_offers_on_the_product_page(client):
         listing_delete(vendor_id=second.vendor.pk, listing_id=cheap.pk)
     assert _detail(client, slug)["variants"][0]["offers"] == []
     assert Offer.objects.get(pk=cheap.pk).is_removed
+
+
+def test_offers_follow_a_catalogue_merge_to_the_target_product(client):
+    target = make_product(name="Merge Kettle")
+    duplicate = make_duplicate(target, sizes=(0,))
+    first, second = make_seller(), make_seller()
+    with committed():
+        kept = make_listing(first, product=target, price_minor=3000, stock=2)
+    with committed():
+        folded = make_listing(first, product=duplicate, price_minor=2800, stock=3)
+    with committed():
+        moved = make_listing(second, product=duplicate, price_minor=2500, stock=1)
+    with committed():
+        merge(target, duplicate)
+    slug = catalog_services.selectors.product_get(product_id=target.product_id).slug
+    offers = _detail(client, slug)["variants"][0]["offers"]
+    # the second store's listing now offers the target variant; the first store's duplicate
+    # folded its stock into the listing it already had
+    assert [(o["listing_id"], o["price_minor"], o["available"]) for o in offers] == [
+        (str(moved.pk), 2500, 1),
+        (str(kept.pk), 3000, 5),
+    ]
+    assert Offer.objects.get(pk=folded.pk).is_removed
+    assert Offer.objects.get(pk=moved.pk).product_id == target.product_id
 
 
 def test_stale_and_repeated_snapshots_are_ignored():

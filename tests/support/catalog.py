@@ -56,5 +56,40 @@ def make_product(
     )
 
 
+def make_duplicate(of: CatalogProduct, *, sizes: tuple[int, ...]) -> CatalogProduct:
+    """A published product of the same type as ``of`` (so staff may merge it into ``of``),
+    one variant per size: a size ``of`` has (0 to its variant count - 1) duplicates that
+    variant, another size is a new one."""
+    original = services.selectors.product_get(product_id=of.product_id)
+    tag = f"{next(_seq)}-{uuid.uuid4().hex[:6]}"
+    product = services.product_create(
+        name=f"Duplicate {tag}",
+        category_id=original.category_id,
+        product_type_id=original.product_type_id,
+        description="<p>The same product, listed twice.</p>",
+        variants=[
+            services.VariantInput(
+                sku=f"DUP-{tag}-{i}", name=f"Size {i}", attributes={"size": str(i)}
+            )
+            for i in sizes
+        ],
+    )
+    product = services.product_publish(product_id=product.pk)
+    return CatalogProduct(
+        product_id=product.pk,
+        variant_ids=tuple(product.variants.order_by("position").values_list("id", flat=True)),
+        name=product.name,
+    )
+
+
+def merge(target: CatalogProduct, *duplicates: CatalogProduct) -> dict[uuid.UUID, uuid.UUID]:
+    """Staff merge ``duplicates`` into ``target``; returns the old-to-new variant id map."""
+    result = services.products_merge(
+        target_product_id=target.product_id,
+        duplicate_product_ids=[d.product_id for d in duplicates],
+    )
+    return dict(result.variant_id_map)
+
+
 def unpublish(product_id: uuid.UUID) -> None:
     services.product_unpublish(product_id=product_id)

@@ -17,7 +17,7 @@ from bazaar_platform.api.errors import ApplicationError, ConflictError, NotFound
 from bazaar_platform.events import publish
 from contexts.catalog import facade as catalog
 from contexts.subscriptions import facade as subscriptions
-from contexts.vendors.events import ListingRemoved
+from contexts.vendors.events import ListingRemoved, ProductCountChanged
 from contexts.vendors.models import (
     Listing,
     ListingCondition,
@@ -95,6 +95,31 @@ def listed_product_count(*, vendor_id: UUID) -> int:
     return Listing.objects.filter(vendor_id=vendor_id).values("product_id").distinct().count()
 
 
+def product_count_publish(*, vendor_id: UUID) -> int:
+    """Publish ``vendors.product_count_changed`` with the vendor's current distinct product
+    count (inside the caller's transaction, the vendor row locked so counts are published
+    in the order they were taken). Returns the count."""
+    count = listed_product_count(vendor_id=vendor_id)
+    publish(ProductCountChanged(vendor_id=vendor_id, product_count=count))
+    return count
+
+
+def product_count_sync(*, vendor_id: UUID) -> int:
+    """Publish the vendor's product count on its own (the demo seed, after listing: the
+    usage read model then holds it even for listings made before counts were published)."""
+    with transaction.atomic():
+        Vendor.objects.select_for_update().filter(pk=vendor_id).first()
+        return product_count_publish(vendor_id=vendor_id)
+
+
+def listing_title(variant: catalog.VariantInfo) -> str:
+    """Product and variant names, as a listing shows them."""
+    title = (
+        f"{variant.product_name} {variant.name}".strip() if variant.name else variant.product_name
+    )
+    return title[:400]
+
+
 def listing_create(
     *, vendor_id: UUID, data: ListingInput, actor_user_id: UUID | None = None
 ) -> Listing:
@@ -137,24 +162,22 @@ def listing_create(
                 "This store already lists this variant in this condition; edit that listing.",
                 code="listing_exists",
             )
-        if not Listing.objects.filter(vendor=vendor, product_id=variant.product_id).exists():
+        new_product = not Listing.objects.filter(
+            vendor=vendor, product_id=variant.product_id
+        ).exists()
+        if new_product:
             subscriptions.limit_check(
                 vendor_id=vendor.pk,
                 resource="products",
                 current_count=listed_product_count(vendor_id=vendor.pk),
             )
-        title = (
-            f"{variant.product_name} {variant.name}".strip()
-            if variant.name
-            else (variant.product_name)
-        )
         listing = Listing(
             vendor=vendor,
             store=store,
             product_id=variant.product_id,
             variant_id=variant.variant_id,
             sku=sku or variant.sku,
-            title=title[:400],
+            title=listing_title(variant),
             price_minor=price,
             currency=currency,
             condition=condition,
@@ -177,6 +200,8 @@ def listing_create(
                 actor_user_id=actor_user_id,
             )
         listings_publish([listing])
+        if new_product:
+            product_count_publish(vendor_id=vendor.pk)
     return listing
 
 
@@ -229,8 +254,12 @@ def listing_update(*, vendor_id: UUID, listing_id: UUID, changes: dict[str, Any]
 
 def listing_delete(*, vendor_id: UUID, listing_id: UUID) -> None:
     """Remove a listing and its stock history. Refused (409 ``listing_reserved``) while a
-    pending checkout holds some of its stock."""
+    pending checkout holds some of its stock. Publishes the vendor's product count when
+    this was the product's last listing."""
     with transaction.atomic():
+        # The vendor row first (as listing creation and store deletion take it): product
+        # counts are then published in the order they were taken.
+        Vendor.objects.select_for_update().filter(pk=vendor_id).first()
         rows = listings_lock([listing_id])
         if not rows or rows[0].vendor_id != vendor_id:
             raise NotFoundError("No such listing.")
@@ -252,16 +281,19 @@ def listing_delete(*, vendor_id: UUID, listing_id: UUID) -> None:
             )
         )
         listing.delete()
+        if not Listing.objects.filter(vendor_id=vendor_id, product_id=listing.product_id).exists():
+            product_count_publish(vendor_id=vendor_id)
 
 
-def listings_removed_with_store(*, store_id: UUID) -> None:
+def listings_removed_with_store(*, store_id: UUID) -> int:
     """Announce the removal of a store's listings (call before deleting the store, in its
-    transaction: the rows go with it)."""
-    for listing_id, product_id, variant_id in (
+    transaction: the rows go with it). Returns how many there were."""
+    rows = list(
         Listing.objects.filter(store_id=store_id)
         .order_by("id")
         .values_list("id", "product_id", "variant_id")
-    ):
+    )
+    for listing_id, product_id, variant_id in rows:
         publish(
             ListingRemoved(
                 listing_id=listing_id,
@@ -270,3 +302,4 @@ def listings_removed_with_store(*, store_id: UUID) -> None:
                 store_id=store_id,
             )
         )
+    return len(rows)

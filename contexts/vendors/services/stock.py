@@ -118,9 +118,11 @@ def movement_apply(
     reason: str = "",
     reference: str = "",
     actor_user_id: UUID | None = None,
+    low_stock_alert: bool = True,
 ) -> StockMovement:
     """Change a locked listing's stock and record why. Refuses (409) a change that would
-    leave negative stock or more reserved than on hand; callers check first."""
+    leave negative stock or more reserved than on hand; callers check first.
+    ``low_stock_alert=False`` for a listing being retired (no ``vendors.stock_low``)."""
     before = listing.available
     on_hand = listing.on_hand + on_hand_delta
     reserved = listing.reserved + reserved_delta
@@ -147,7 +149,8 @@ def movement_apply(
         reference=reference[:MAX_REFERENCE],
         actor_user_id=actor_user_id,
     )
-    stock_low_check(listing, available_before=before)
+    if low_stock_alert:
+        stock_low_check(listing, available_before=before)
     return movement
 
 

@@ -15,7 +15,10 @@ from contexts.subscriptions import facade as subscriptions
 from contexts.vendors.events import StoreCreated, StoreDeleted, StoreUpdated
 from contexts.vendors.models import Store, Vendor
 from contexts.vendors.services.listing_events import listings_republish
-from contexts.vendors.services.listings import listings_removed_with_store
+from contexts.vendors.services.listings import (
+    listings_removed_with_store,
+    product_count_publish,
+)
 from contexts.vendors.services.logos import logo_check
 from contexts.vendors.services.vendors import SlugTakenError, StoreInput, validation_error
 
@@ -119,10 +122,12 @@ def store_delete(*, vendor_id: UUID, store_id: UUID) -> None:
         Vendor.objects.select_for_update().filter(pk=vendor_id).first()
         store = _lock(vendor_id, store_id)
         logo = store.logo.name if store.logo else ""
-        listings_removed_with_store(store_id=store.pk)
+        had_listings = listings_removed_with_store(store_id=store.pk)
         store.delete()
         remaining = Store.objects.filter(vendor_id=vendor_id).count()
         publish(StoreDeleted(vendor_id=vendor_id, store_id=store_id, store_count=remaining))
+        if had_listings:
+            product_count_publish(vendor_id=vendor_id)
         if logo:
             storage = store.logo.storage
             transaction.on_commit(lambda: storage.delete(logo))

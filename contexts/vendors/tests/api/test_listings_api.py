@@ -202,3 +202,24 @@ def test_csv_import_size_limits(api, vendor, settings):
     assert support.error(big)["code"] == "import_too_large"
     missing = api.post(f"{BASE}/stock/import", {}, format="multipart", **headers)
     assert missing.status_code == 400
+
+
+def _products_used(api, headers) -> int:
+    usage = support.data(api.get("/api/v1/subscriptions/usage", **headers))
+    return next(r["used"] for r in usage["resources"] if r["resource"] == "products")
+
+
+def test_usage_counts_the_distinct_products_listed(api, vendor):
+    store_id, headers = vendor
+    kettle, lamp = make_product(variants=2), make_product()
+    assert _products_used(api, headers) == 0
+    made = [
+        support.data(_create(api, headers, store_id, variant_id=str(variant)))
+        for variant in (*kettle.variant_ids, lamp.variant_ids[0])
+    ]
+    assert _products_used(api, headers) == 2  # three listings, two products
+    lamp_listing = made[2]
+    assert api.delete(f"{BASE}/listings/{lamp_listing['id']}/delete", **headers).status_code == 204
+    assert _products_used(api, headers) == 1
+    assert api.delete(f"{BASE}/listings/{made[0]['id']}/delete", **headers).status_code == 204
+    assert _products_used(api, headers) == 1  # the kettle is still listed (other variant)

@@ -175,6 +175,12 @@ def test_seed_demo_gives_vendors_stores_on_different_plans_idempotently():
     assert Listing.objects.filter(vendor_id=free).values("product_id").distinct().count() <= (
         free_limit
     )
+    for vendor_id in set(Listing.objects.values_list("vendor_id", flat=True)):
+        used = next(
+            u.used for u in subscriptions.usage_for(vendor_id=vendor_id) if u.resource == "products"
+        )
+        listed = Listing.objects.filter(vendor_id=vendor_id).values("product_id").distinct()
+        assert used == listed.count() > 0
     with support.committed():
         call_command("seed_demo", stdout=StringIO(), stderr=StringIO(), quiet_progress=True)
     assert (Vendor.objects.count(), Store.objects.count(), VendorMember.objects.count()) == counts
