@@ -209,6 +209,7 @@ class PlatformRun:
         self.publishers = publishers
         self.per_publisher = max(1, aggregates // publishers)
         self.stall_seconds = 60.0
+        self.split = ""  # the last latency run's split, for the broker modes
 
     def _processes(self, jobs: list[Job]) -> dict[str, float]:
         from multiprocessing import get_context
@@ -283,6 +284,34 @@ class PlatformRun:
         elapsed = max(handled.values()) - min(commits.values())
         return len(handled) / elapsed, len(commits)
 
+    @staticmethod
+    def _split(commits: dict[str, float], handled: dict[str, float]) -> str:
+        """Where the latency went: commit -> the row marked sent (``dispatched_at``: the
+        relay's batch confirmed, or the fast path's claim) -> the handler ran."""
+        from bazaar_platform.events.models import OutboxMessage
+
+        sent = {
+            str(event_id): at.timestamp()
+            for event_id, at in OutboxMessage.objects.filter(
+                event_id__in=list(commits), dispatched_at__isnull=False
+            ).values_list("event_id", "dispatched_at")
+            if at is not None
+        }
+        legs = [
+            ((sent[k] - commits[k]) * 1000, (handled[k] - sent[k]) * 1000)
+            for k in commits
+            if k in sent and k in handled
+        ]
+        if not legs:
+            return ""
+        relay = [a for a, _ in legs]
+        consumer = [b for _, b in legs]
+        return (
+            f"latency split: commit -> marked sent p50 {percentile(relay, 50):.1f} / "
+            f"p99 {percentile(relay, 99):.1f} ms; marked sent -> handler p50 "
+            f"{percentile(consumer, 50):.1f} / p99 {percentile(consumer, 99):.1f} ms"
+        )
+
     def latency(self, rate: float, seconds: float, notes: list[str]) -> tuple[list[float], float]:
         run = f"lat-{uuid.uuid4().hex[:6]}"
         per_rate = rate / self.publishers
@@ -294,6 +323,7 @@ class PlatformRun:
         finished = max(commits.values())
         handled = self._wait_all(run, commits, notes)
         latencies = [(handled[k] - commits[k]) * 1000 for k in commits if k in handled]
+        self.split = self._split(commits, handled)
         return latencies, len(commits) / (finished - min(commits.values()))
 
 
@@ -305,6 +335,8 @@ def measure_mode(
         run.warm_up()
         result.throughput, result.events = run.throughput(args.events, result.notes)
         latencies, result.achieved_rate = run.latency(args.rate, args.seconds, result.notes)
+        if overrides.get("EVENT_DISPATCH") == "broker" and run.split:
+            result.notes.append(run.split)
     result.p50_ms = percentile(latencies, 50)
     result.p99_ms = percentile(latencies, 99)
     result.max_ms = max(latencies)
