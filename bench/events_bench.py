@@ -96,6 +96,10 @@ class Process:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"{name}-{RUN}.log"
         self.name = name
+        profile_dir = os.environ.get("BENCH_PROFILE_DIR")
+        if profile_dir and argv[1:2] == ["manage.py"]:
+            # cProfile of the relay / consumer processes (they exit cleanly on SIGTERM).
+            argv = [argv[0], "-m", "cProfile", "-o", f"{profile_dir}/{name}.prof", *argv[1:]]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 argv,
@@ -387,6 +391,25 @@ def show(result: Result) -> None:
 
 
 # --- raw clients -----------------------------------------------------------------------
+def _event_body_size() -> int:
+    """The size of one benchmark event's message body as the platform sends it."""
+    from bazaar_platform.events.brokers import encode
+
+    sample = BenchTicked(stream_id=uuid.uuid4(), run=f"lat-{uuid.uuid4().hex[:6]}", seq=999)
+    return len(encode(sample.to_message()))
+
+
+EVENT_BODY_BYTES = _event_body_size()
+RAW_KEYS = [str(uuid.uuid4()) for _ in range(64)]  # 64 aggregate ids, as long as ours
+
+
+def raw_body(seq: int) -> str:
+    """A raw client's message: the sequence number, padded to the platform's message
+    size, so both sides move the same bytes."""
+    head = json.dumps({"seq": seq, "pad": ""})
+    return json.dumps({"seq": seq, "pad": "x" * max(0, EVENT_BODY_BYTES - len(head))})
+
+
 def raw_kombu(args: argparse.Namespace) -> tuple[Result, Result]:
     """Publish with a confirm per message (persistent, to a durable quorum queue: what
     the event platform does) from ``publishers`` threads; consume with manual acks."""
@@ -445,7 +468,7 @@ def raw_kombu(args: argparse.Namespace) -> tuple[Result, Result]:
                             time.sleep(delay)
                     sent[seq] = time.time()
                     producer.publish(
-                        json.dumps({"seq": seq, "pad": "x" * 200}),
+                        raw_body(seq),
                         routing_key="raw",
                         delivery_mode=2,
                     )
@@ -544,9 +567,7 @@ def raw_kafka(args: argparse.Namespace, bootstrap: str) -> tuple[Result, Result]
                     if delay > 0:
                         time.sleep(delay)
                 sent[seq] = time.time()
-                producer.produce(
-                    topic, key=str(seq % 64), value=json.dumps({"seq": seq, "pad": "x" * 200})
-                )
+                producer.produce(topic, key=RAW_KEYS[seq % 64], value=raw_body(seq))
                 if per_message:
                     with lock:
                         producer.flush(10)
