@@ -104,33 +104,26 @@ def _record(delivered: list[OutboxMessage], failed: dict[int, str], using: str) 
         )
 
 
-def _relax_commit_sql(using: str) -> str:
-    """``SET LOCAL synchronous_commit = off`` for a relay transaction (PostgreSQL).
-
-    The event itself is already durable (the publisher's commit is synchronous);
-    this transaction records that it went out (``dispatched_at``) and, with the
-    in-process dispatcher, the handlers' effects and inbox rows. A database crash
-    can lose only the last such transactions (the WAL is replayed in order, and any
-    later synchronous commit flushes them too): their rows are pending again and are
-    delivered again, in order; whatever reached a broker meanwhile is a duplicate
-    the inbox absorbs. So waiting for the flush buys nothing but one fsync per
-    delivery: the fast path's second commit per event.
-    """
-    if connections[using].vendor != "postgresql":
-        return ""
-    return "SET LOCAL synchronous_commit = off"
-
-
-def _relax_commit(using: str) -> None:
-    statement = _relax_commit_sql(using)
-    if statement:
-        with connections[using].cursor() as cursor:
-            cursor.execute(statement)
-
-
 _OUTBOX_COLUMNS = (
     "id, event_id, event_type, version, producer, aggregate_id, message, headers, "
     "occurred_at, created_at, dispatched_at, attempts, last_error"
+)
+# Relay transactions commit with ``synchronous_commit = off`` (PostgreSQL). The event
+# itself is already durable (the publisher's commit is synchronous); this transaction
+# records that it went out (``dispatched_at``) and, with the in-process dispatcher, the
+# handlers' effects and inbox rows. A database crash can lose only the last such
+# transactions (the WAL is replayed in order, and any later synchronous commit flushes
+# them too): their rows are pending again and are delivered again, in order; whatever
+# reached a broker meanwhile is a duplicate the inbox absorbs. So waiting for the flush
+# buys nothing but one fsync per delivery.
+#
+# What a claim returns: the row, plus ``SET LOCAL synchronous_commit = off`` as an
+# expression (``set_config(..., is_local => true)``), so that it rides on the claim
+# instead of costing a round trip of its own. The setting is read at COMMIT, so
+# setting it in the UPDATE is as good as before it; and a claim that returns no row
+# wrote nothing, so its commit has nothing to flush anyway.
+_CLAIM_RETURNING = (
+    f"{_OUTBOX_COLUMNS}, set_config('synchronous_commit', 'off', true) AS relaxed_commit"
 )
 
 
@@ -143,20 +136,16 @@ def _claim_aggregate(
     a rollback or a crash leaves every row as it was."""
     connection = connections[using]
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)
-    settings_sql = [_relax_commit_sql(using)]
-    if lock_wait_ms:
-        settings_sql.append(f"SET LOCAL lock_timeout = {int(lock_wait_ms)}")
-    statements = [s for s in settings_sql if s]
-    if statements:
+    if lock_wait_ms:  # (the claim itself relaxes the commit: _CLAIM_RETURNING)
         with connection.cursor() as cursor:
-            cursor.execute("; ".join(statements))
+            cursor.execute(f"SET LOCAL lock_timeout = {int(lock_wait_ms)}")
     # The subquery locks in id order (two senders cannot deadlock) and NOWAIT,
     # or within lock_timeout, gives up on an aggregate another sender holds.
     sql = (
         f"UPDATE {table} SET dispatched_at = %s, attempts = attempts + 1 "  # noqa: S608 - quoted table name; values are parameters
         f"WHERE id IN (SELECT id FROM {table} WHERE aggregate_id = %s "
         "AND dispatched_at IS NULL ORDER BY id FOR UPDATE"
-        f"{' NOWAIT' if lock_wait_ms == 0 else ''}) RETURNING {_OUTBOX_COLUMNS}"
+        f"{' NOWAIT' if lock_wait_ms == 0 else ''}) RETURNING {_CLAIM_RETURNING}"
     )
     rows = list(OutboxMessage.objects.using(using).raw(sql, [timezone.now(), aggregate_id]))
     return sorted(rows, key=lambda row: row.pk)
@@ -271,7 +260,6 @@ def _claim_batch(size: int, using: str, min_age: float) -> list[OutboxMessage]:
     meanwhile no longer matches and is left out."""
     connection = connections[using]
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)
-    _relax_commit(using)
     now = timezone.now()
     age_sql, params = "", [now]
     if min_age > 0:
@@ -280,7 +268,7 @@ def _claim_batch(size: int, using: str, min_age: float) -> list[OutboxMessage]:
     sql = (
         f"UPDATE {table} SET dispatched_at = %s, attempts = attempts + 1 "  # noqa: S608 - quoted table name; values are parameters
         f"WHERE id IN (SELECT id FROM {table} WHERE dispatched_at IS NULL{age_sql} "
-        f"ORDER BY id LIMIT {int(size)} FOR UPDATE) RETURNING {_OUTBOX_COLUMNS}"
+        f"ORDER BY id LIMIT {int(size)} FOR UPDATE) RETURNING {_CLAIM_RETURNING}"
     )
     rows = list(OutboxMessage.objects.using(using).raw(sql, params))
     return sorted(rows, key=lambda row: row.pk)
@@ -293,8 +281,8 @@ def relay_batch(
     seconds old. Returns (delivered, failed).
 
     On PostgreSQL the rows are claimed (locked and marked sent) in one ``UPDATE``
-    and the ones the transport did not take are put back before the commit; four
-    round trips per batch (``BEGIN``, ``SET LOCAL``, the ``UPDATE``, ``COMMIT``).
+    and the ones the transport did not take are put back before the commit; three
+    round trips per batch (``BEGIN``, the ``UPDATE``, ``COMMIT``).
     """
     size = batch_size or settings.EVENT_RELAY_BATCH_SIZE
     with transaction.atomic(using=using):
