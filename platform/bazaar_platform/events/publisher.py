@@ -64,7 +64,7 @@ def _insert_and_notify(row: OutboxMessage, using: str) -> None:
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
     table = connection.ops.quote_name(meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
         cursor.execute(
