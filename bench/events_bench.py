@@ -96,6 +96,10 @@ class Process:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"{name}-{RUN}.log"
         self.name = name
+        profile_dir = os.environ.get("BENCH_PROFILE_DIR")
+        if profile_dir and argv[1:2] == ["manage.py"]:
+            # cProfile of the relay / consumer processes (they exit cleanly on SIGTERM).
+            argv = [argv[0], "-m", "cProfile", "-o", f"{profile_dir}/{name}.prof", *argv[1:]]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 argv,
@@ -209,6 +213,7 @@ class PlatformRun:
         self.publishers = publishers
         self.per_publisher = max(1, aggregates // publishers)
         self.stall_seconds = 60.0
+        self.split = ""  # the last latency run's split, for the broker modes
 
     def _processes(self, jobs: list[Job]) -> dict[str, float]:
         from multiprocessing import get_context
@@ -283,6 +288,34 @@ class PlatformRun:
         elapsed = max(handled.values()) - min(commits.values())
         return len(handled) / elapsed, len(commits)
 
+    @staticmethod
+    def _split(commits: dict[str, float], handled: dict[str, float]) -> str:
+        """Where the latency went: commit -> the row marked sent (``dispatched_at``: the
+        relay's batch confirmed, or the fast path's claim) -> the handler ran."""
+        from bazaar_platform.events.models import OutboxMessage
+
+        sent = {
+            str(event_id): at.timestamp()
+            for event_id, at in OutboxMessage.objects.filter(
+                event_id__in=list(commits), dispatched_at__isnull=False
+            ).values_list("event_id", "dispatched_at")
+            if at is not None
+        }
+        legs = [
+            ((sent[k] - commits[k]) * 1000, (handled[k] - sent[k]) * 1000)
+            for k in commits
+            if k in sent and k in handled
+        ]
+        if not legs:
+            return ""
+        relay = [a for a, _ in legs]
+        consumer = [b for _, b in legs]
+        return (
+            f"latency split: commit -> marked sent p50 {percentile(relay, 50):.1f} / "
+            f"p99 {percentile(relay, 99):.1f} ms; marked sent -> handler p50 "
+            f"{percentile(consumer, 50):.1f} / p99 {percentile(consumer, 99):.1f} ms"
+        )
+
     def latency(self, rate: float, seconds: float, notes: list[str]) -> tuple[list[float], float]:
         run = f"lat-{uuid.uuid4().hex[:6]}"
         per_rate = rate / self.publishers
@@ -294,6 +327,7 @@ class PlatformRun:
         finished = max(commits.values())
         handled = self._wait_all(run, commits, notes)
         latencies = [(handled[k] - commits[k]) * 1000 for k in commits if k in handled]
+        self.split = self._split(commits, handled)
         return latencies, len(commits) / (finished - min(commits.values()))
 
 
@@ -305,6 +339,8 @@ def measure_mode(
         run.warm_up()
         result.throughput, result.events = run.throughput(args.events, result.notes)
         latencies, result.achieved_rate = run.latency(args.rate, args.seconds, result.notes)
+        if overrides.get("EVENT_DISPATCH") == "broker" and run.split:
+            result.notes.append(run.split)
     result.p50_ms = percentile(latencies, 50)
     result.p99_ms = percentile(latencies, 99)
     result.max_ms = max(latencies)
@@ -355,6 +391,25 @@ def show(result: Result) -> None:
 
 
 # --- raw clients -----------------------------------------------------------------------
+def _event_body_size() -> int:
+    """The size of one benchmark event's message body as the platform sends it."""
+    from bazaar_platform.events.brokers import encode
+
+    sample = BenchTicked(stream_id=uuid.uuid4(), run=f"lat-{uuid.uuid4().hex[:6]}", seq=999)
+    return len(encode(sample.to_message()))
+
+
+EVENT_BODY_BYTES = _event_body_size()
+RAW_KEYS = [str(uuid.uuid4()) for _ in range(64)]  # 64 aggregate ids, as long as ours
+
+
+def raw_body(seq: int) -> str:
+    """A raw client's message: the sequence number, padded to the platform's message
+    size, so both sides move the same bytes."""
+    head = json.dumps({"seq": seq, "pad": ""})
+    return json.dumps({"seq": seq, "pad": "x" * max(0, EVENT_BODY_BYTES - len(head))})
+
+
 def raw_kombu(args: argparse.Namespace) -> tuple[Result, Result]:
     """Publish with a confirm per message (persistent, to a durable quorum queue: what
     the event platform does) from ``publishers`` threads; consume with manual acks."""
@@ -413,7 +468,7 @@ def raw_kombu(args: argparse.Namespace) -> tuple[Result, Result]:
                             time.sleep(delay)
                     sent[seq] = time.time()
                     producer.publish(
-                        json.dumps({"seq": seq, "pad": "x" * 200}),
+                        raw_body(seq),
                         routing_key="raw",
                         delivery_mode=2,
                     )
@@ -512,9 +567,7 @@ def raw_kafka(args: argparse.Namespace, bootstrap: str) -> tuple[Result, Result]
                     if delay > 0:
                         time.sleep(delay)
                 sent[seq] = time.time()
-                producer.produce(
-                    topic, key=str(seq % 64), value=json.dumps({"seq": seq, "pad": "x" * 200})
-                )
+                producer.produce(topic, key=RAW_KEYS[seq % 64], value=raw_body(seq))
                 if per_message:
                     with lock:
                         producer.flush(10)

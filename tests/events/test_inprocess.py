@@ -278,9 +278,10 @@ def test_a_clean_batch_is_applied_in_one_transaction(django_assert_num_queries):
     note_id = uuid.uuid4()
     events = [NoteRecorded(note_id=note_id, seq=seq) for seq in range(5)]
     batch = [ReceivedMessage(body=encode(e.to_message())) for e in events]
-    # Per event and handler: the inbox insert and the handler's insert; plus the
-    # savepoint around the batch (the test's own transaction is the outer one).
-    with django_assert_num_queries(5 * 2 * 2 + 2):
+    # One inbox insert for the whole batch, then per event and handler the handler's
+    # insert; plus the savepoint around the batch (the test's own transaction is the
+    # outer one).
+    with django_assert_num_queries(1 + 5 * 2 + 2):
         handle_batch(CONTEXT, batch, transport="test")
     assert [r[0] for r in note_rows(note_id)] == [e.event_id for e in events]
 
@@ -314,3 +315,20 @@ def test_a_batch_with_bad_messages_falls_back_to_one_by_one_with_the_same_outcom
     ]
     assert letters.get(reason="handler_failed").attempts == 3
     assert handler_attempts(first.event_id) == 2  # once in the rolled-back batch, once alone
+
+
+def test_without_the_fast_path_publish_inserts_and_notifies_in_one_statement(
+    settings, django_assert_num_queries
+):
+    settings.EVENT_RELAY_INLINE = False
+    event = NoteRecorded(note_id=uuid.uuid4(), seq=0, text="héllo")
+    with django_assert_num_queries(1) as captured:
+        row = publish(event)
+    assert "pg_notify" in captured.captured_queries[0]["sql"]
+    stored = OutboxMessage.objects.get(pk=row.pk)
+    assert stored.event_id == event.event_id
+    assert stored.message == event.to_message()
+    assert stored.aggregate_id == str(event.note_id) and stored.dispatched_at is None
+    assert stored.created_at is not None and stored.attempts == 0
+    assert relay_pending() == (1, 0)
+    assert [r[0] for r in note_rows(event.note_id)] == [event.event_id]

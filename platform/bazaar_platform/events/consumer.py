@@ -386,6 +386,13 @@ def handle_batch(
         duplicates: list[str] = []
         try:
             with transaction.atomic():
+                keys = [
+                    (item.event.event_id, sub.handler_name)
+                    for item in items
+                    if item.event is not None and not item.reason
+                    for sub in item.subs
+                ]
+                fresh = _record_batch_in_inbox(keys)
                 for item in items:
                     if item.reason:
                         _dead_letter_prepared(item, context, transport)
@@ -393,7 +400,15 @@ def handle_batch(
                     if item.event is None:
                         continue
                     for sub in item.subs:
-                        _apply_in_batch(sub, item.event, item.received.headers, applied, duplicates)
+                        is_new = None
+                        if fresh is not None:
+                            # Only the first occurrence of a key in the batch is new.
+                            key = (item.event.event_id, sub.handler_name)
+                            is_new = key in fresh
+                            fresh.discard(key)
+                        _apply_in_batch(
+                            sub, item.event, item.received.headers, applied, duplicates, is_new
+                        )
         except Exception as exc:
             log.info("event_batch_rolled_back", size=len(items), error=str(exc)[:300])
         else:
@@ -406,19 +421,46 @@ def handle_batch(
         handle_received(context, item.received, transport=transport, stop=stop)
 
 
+def _record_batch_in_inbox(keys: list[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]] | None:
+    """Insert a batch's inbox rows in one statement (PostgreSQL): one round trip for
+    the batch instead of one per message. Returns the ``(event_id, handler)`` keys
+    that were not there yet (the rest are redeliveries); ``None`` elsewhere, where
+    :func:`_apply_in_batch` records each key itself. Same transaction as the
+    handlers: a rollback takes the rows back with the handlers' effects."""
+    if connection.vendor != "postgresql":
+        return None
+    if not keys:
+        return set()
+    table = connection.ops.quote_name(InboxRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (event_id, handler, processed_at) "  # noqa: S608 - quoted table name; values are parameters
+            "SELECT k.event_id, k.handler, %s FROM unnest(%s::uuid[], %s::text[]) "
+            "AS k(event_id, handler) "
+            "ON CONFLICT (event_id, handler) DO NOTHING RETURNING event_id, handler",
+            [timezone.now(), [k[0] for k in keys], [k[1] for k in keys]],
+        )
+        return {(row[0], row[1]) for row in cursor.fetchall()}
+
+
 def _apply_in_batch(
     sub: Subscription,
     event: IntegrationEvent,
     headers: Mapping[str, Any],
     applied: list[str],
     duplicates: list[str],
+    is_new: bool | None = None,
 ) -> None:
+    """One handler in a batch's transaction. ``is_new``: whether the batch's inbox
+    insert was new for this key; ``None``: record it here."""
     with consumer_span(
         f"handle {event.event_type}",
         headers,
         **{"messaging.event_type": event.event_type, "bazaar.handler": sub.handler_name},
     ):
-        if not _record_in_inbox(event.event_id, sub.handler_name):
+        if is_new is None:
+            is_new = _record_in_inbox(event.event_id, sub.handler_name)
+        if not is_new:
             log.info(
                 "event_duplicate_skipped", event_id=str(event.event_id), handler=sub.handler_name
             )

@@ -104,33 +104,26 @@ def _record(delivered: list[OutboxMessage], failed: dict[int, str], using: str) 
         )
 
 
-def _relax_commit_sql(using: str) -> str:
-    """``SET LOCAL synchronous_commit = off`` for a relay transaction (PostgreSQL).
-
-    The event itself is already durable (the publisher's commit is synchronous);
-    this transaction records that it went out (``dispatched_at``) and, with the
-    in-process dispatcher, the handlers' effects and inbox rows. A database crash
-    can lose only the last such transactions (the WAL is replayed in order, and any
-    later synchronous commit flushes them too): their rows are pending again and are
-    delivered again, in order; whatever reached a broker meanwhile is a duplicate
-    the inbox absorbs. So waiting for the flush buys nothing but one fsync per
-    delivery: the fast path's second commit per event.
-    """
-    if connections[using].vendor != "postgresql":
-        return ""
-    return "SET LOCAL synchronous_commit = off"
-
-
-def _relax_commit(using: str) -> None:
-    statement = _relax_commit_sql(using)
-    if statement:
-        with connections[using].cursor() as cursor:
-            cursor.execute(statement)
-
-
 _OUTBOX_COLUMNS = (
     "id, event_id, event_type, version, producer, aggregate_id, message, headers, "
     "occurred_at, created_at, dispatched_at, attempts, last_error"
+)
+# Relay transactions commit with ``synchronous_commit = off`` (PostgreSQL). The event
+# itself is already durable (the publisher's commit is synchronous); this transaction
+# records that it went out (``dispatched_at``) and, with the in-process dispatcher, the
+# handlers' effects and inbox rows. A database crash can lose only the last such
+# transactions (the WAL is replayed in order, and any later synchronous commit flushes
+# them too): their rows are pending again and are delivered again, in order; whatever
+# reached a broker meanwhile is a duplicate the inbox absorbs. So waiting for the flush
+# buys nothing but one fsync per delivery.
+#
+# What a claim returns: the row, plus ``SET LOCAL synchronous_commit = off`` as an
+# expression (``set_config(..., is_local => true)``), so that it rides on the claim
+# instead of costing a round trip of its own. The setting is read at COMMIT, so
+# setting it in the UPDATE is as good as before it; and a claim that returns no row
+# wrote nothing, so its commit has nothing to flush anyway.
+_CLAIM_RETURNING = (
+    f"{_OUTBOX_COLUMNS}, set_config('synchronous_commit', 'off', true) AS relaxed_commit"
 )
 
 
@@ -143,20 +136,16 @@ def _claim_aggregate(
     a rollback or a crash leaves every row as it was."""
     connection = connections[using]
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)
-    settings_sql = [_relax_commit_sql(using)]
-    if lock_wait_ms:
-        settings_sql.append(f"SET LOCAL lock_timeout = {int(lock_wait_ms)}")
-    statements = [s for s in settings_sql if s]
-    if statements:
+    if lock_wait_ms:  # (the claim itself relaxes the commit: _CLAIM_RETURNING)
         with connection.cursor() as cursor:
-            cursor.execute("; ".join(statements))
+            cursor.execute(f"SET LOCAL lock_timeout = {int(lock_wait_ms)}")
     # The subquery locks in id order (two senders cannot deadlock) and NOWAIT,
     # or within lock_timeout, gives up on an aggregate another sender holds.
     sql = (
         f"UPDATE {table} SET dispatched_at = %s, attempts = attempts + 1 "  # noqa: S608 - quoted table name; values are parameters
         f"WHERE id IN (SELECT id FROM {table} WHERE aggregate_id = %s "
         "AND dispatched_at IS NULL ORDER BY id FOR UPDATE"
-        f"{' NOWAIT' if lock_wait_ms == 0 else ''}) RETURNING {_OUTBOX_COLUMNS}"
+        f"{' NOWAIT' if lock_wait_ms == 0 else ''}) RETURNING {_CLAIM_RETURNING}"
     )
     rows = list(OutboxMessage.objects.using(using).raw(sql, [timezone.now(), aggregate_id]))
     return sorted(rows, key=lambda row: row.pk)
@@ -264,19 +253,52 @@ def has_pending(*, using: str = "default") -> bool:
     return OutboxMessage.objects.using(using).filter(dispatched_at__isnull=True).exists()
 
 
+def _claim_batch(size: int, using: str, min_age: float) -> list[OutboxMessage]:
+    """Lock the oldest ``size`` pending rows (at least ``min_age`` seconds old) and
+    mark them sent, in one statement, like :func:`_claim_aggregate` (PostgreSQL).
+    The sweep waits for rows another sender holds; a row that sender delivered
+    meanwhile no longer matches and is left out."""
+    connection = connections[using]
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    now = timezone.now()
+    age_sql, params = "", [now]
+    if min_age > 0:
+        age_sql = " AND created_at <= %s"
+        params.append(now - timedelta(seconds=min_age))
+    sql = (
+        f"UPDATE {table} SET dispatched_at = %s, attempts = attempts + 1 "  # noqa: S608 - quoted table name; values are parameters
+        f"WHERE id IN (SELECT id FROM {table} WHERE dispatched_at IS NULL{age_sql} "
+        f"ORDER BY id LIMIT {int(size)} FOR UPDATE) RETURNING {_CLAIM_RETURNING}"
+    )
+    rows = list(OutboxMessage.objects.using(using).raw(sql, params))
+    return sorted(rows, key=lambda row: row.pk)
+
+
 def relay_batch(
     *, batch_size: int | None = None, using: str = "default", min_age: float = 0.0
 ) -> tuple[int, int]:
     """Lock and deliver up to ``batch_size`` pending rows at least ``min_age``
-    seconds old. Returns (delivered, failed)."""
+    seconds old. Returns (delivered, failed).
+
+    On PostgreSQL the rows are claimed (locked and marked sent) in one ``UPDATE``
+    and the ones the transport did not take are put back before the commit; three
+    round trips per batch (``BEGIN``, the ``UPDATE``, ``COMMIT``).
+    """
     size = batch_size or settings.EVENT_RELAY_BATCH_SIZE
     with transaction.atomic(using=using):
-        rows = list(_pending_rows(using, min_age).select_for_update().order_by("id")[:size])
-        if not rows:
-            return 0, 0
-        _relax_commit(using)
-        delivered, failed = _deliver(rows)
-        _record(delivered, failed, using)
+        if connections[using].vendor == "postgresql":
+            rows = _claim_batch(size, using, min_age)
+            if not rows:
+                return 0, 0
+            delivered, failed = _deliver(rows)
+            if len(delivered) != len(rows):
+                _unclaim(rows, delivered, failed, using)
+        else:
+            rows = list(_pending_rows(using, min_age).select_for_update().order_by("id")[:size])
+            if not rows:
+                return 0, 0
+            delivered, failed = _deliver(rows)
+            _record(delivered, failed, using)
     if failed:
         log.warning("outbox_relay_failures", failed=len(failed), error=next(iter(failed.values())))
     else:
@@ -288,15 +310,19 @@ def relay_pending(
     *, batch_size: int | None = None, using: str = "default", min_age: float = 0.0
 ) -> tuple[int, int]:
     """Sweep: deliver batches until a batch makes no progress (nothing pending, or
-    only undeliverable rows). Returns (delivered, failed) over all batches; the
-    caller backs off when ``failed`` and nothing was delivered.
+    only undeliverable rows) or, with no failure, comes back short: a short batch
+    took everything pending when it started, and what was committed since has
+    sent its own ``NOTIFY`` (or waits for the poll), so the extra ``SELECT`` that
+    would find nothing is skipped. Returns (delivered, failed) over all batches;
+    the caller backs off when ``failed`` and nothing was delivered.
     """
+    size = batch_size or settings.EVENT_RELAY_BATCH_SIZE
     delivered = failed = 0
     while True:
-        done, broken = relay_batch(batch_size=batch_size, using=using, min_age=min_age)
+        done, broken = relay_batch(batch_size=size, using=using, min_age=min_age)
         delivered += done
         failed += broken
-        if not done:
+        if not done or (not broken and done < size):
             return delivered, failed
 
 
