@@ -203,8 +203,13 @@ class CheckoutApi(BazaarAPIView):
             idempotency_key=request.headers.get("Idempotency-Key", ""),
             shipping_address=data.get("shipping_address"),
         )
-        order = order_get_for_customer(
-            customer_user_id=result.order.customer_user_id, order_id=result.order.pk
+        # a new order comes back with its parts (nothing to read again); a replay is read
+        order = (
+            result.order
+            if result.created
+            else order_get_for_customer(
+                customer_user_id=result.order.customer_user_id, order_id=result.order.pk
+            )
         )
         headers = {} if result.created else {"Idempotent-Replayed": "true"}
         return Response(
