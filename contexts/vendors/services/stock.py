@@ -18,7 +18,8 @@ from uuid import UUID
 
 import structlog
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from bazaar_platform.api.errors import ApplicationError, ConflictError, NotFoundError
@@ -348,6 +349,13 @@ _RESERVATION_INSERT, _LISTING_RESERVE = _reserve_sql()
 
 def _reservation_insert(reservation: Reservation) -> bool:
     """Insert the reservation unless its reference exists (then False)."""
+    if connection.vendor != "postgresql":  # the embedded profile (SQLite: one writer)
+        try:
+            with transaction.atomic():
+                reservation.save(force_insert=True)
+        except IntegrityError:
+            return False
+        return True
     with connection.cursor() as cursor:
         cursor.execute(
             _RESERVATION_INSERT,
@@ -366,6 +374,8 @@ def _reservation_insert(reservation: Reservation) -> bool:
 def _reserve_listing(listing_id: UUID, quantity: int, now: datetime) -> Listing | None:
     """Take ``quantity`` of a purchasable listing if available (one statement, the row
     stays locked); the listing after the change, with its store and vendor, or None."""
+    if connection.vendor != "postgresql":
+        return _reserve_listing_portable(listing_id, quantity, now)
     with connection.cursor() as cursor:
         cursor.execute(
             _LISTING_RESERVE,
@@ -394,6 +404,23 @@ def _reserve_listing(listing_id: UUID, quantity: int, now: datetime) -> Listing 
     )
     row.vendor = Vendor.from_db(connection.alias, ["id", "status"], [row.vendor_id, vendor_status])
     return row
+
+
+def _reserve_listing_portable(listing_id: UUID, quantity: int, now: datetime) -> Listing | None:
+    """The same conditional update through the ORM, for databases that serialise writers
+    (SQLite, the embedded profile: its UPDATE cannot return the joined rows). Not used on
+    PostgreSQL: there the condition must sit on the updated row itself, not in a
+    subquery, to be re-checked on the row a concurrent checkout committed."""
+    taken = Listing.objects.filter(
+        pk=listing_id,
+        status=ListingStatus.ACTIVE,
+        store__opening_state=OpeningState.OPEN,
+        vendor__status=VendorStatus.ACTIVE,
+        on_hand__gte=F("reserved") + quantity,
+    ).update(reserved=F("reserved") + quantity, updated_at=now)
+    if not taken:
+        return None
+    return Listing.objects.select_related("store", "vendor").get(pk=listing_id)
 
 
 def _refuse(wanted: dict[UUID, int]) -> NoReturn:
