@@ -7,6 +7,18 @@ What runs:
   ``STOCK`` units each, and ``CHECKOUTS`` customers, each with one unit of a listing
   (round-robin) in their cart (set up before the clock starts: accounts, log-ins, carts);
 * gunicorn (``--workers 2 --threads 4``, WSGI, the production shape) on this database;
+* the events as production dispatches them (``BENCH_DISPATCH``, default ``celery``, the
+  Compose stack's ``EVENT_DISPATCH``): the request commits its outbox rows (and the
+  ``NOTIFY``); ``manage.py relay_outbox`` hands one Celery task per subscribing handler
+  to RabbitMQ (a virtual host of this run, made with ``rabbitmqctl``); a Celery worker
+  (prefork, 2 processes, every ``events.*`` queue) runs the consumers (notifications,
+  search, catalogue offers, ledger...). The relay and the worker run **on this machine,
+  during the run**, competing for the same cores. ``BENCH_RELAY_INLINE=true`` also runs
+  the after-commit fast path (claim + publish) inside the request, as
+  ``EVENT_RELAY_INLINE``'s default does. After the last checkout the run waits
+  until the worker has drained every queue and reports how long that took and how many
+  handler runs it recorded. ``BENCH_DISPATCH=inprocess`` runs the handlers inside the
+  request instead (the previous shape of this benchmark);
 * ``CLIENTS`` client threads firing ``GET /bench/trivial`` for ``TRIVIAL_SECONDS``, then
   every checkout (``POST /api/v1/orders/checkout`` with its own Idempotency-Key: order,
   split, stock reservation with row locks, payment link at the sandbox gateway, outbox).
@@ -61,6 +73,15 @@ STOCK = int(os.environ.get("BENCH_STOCK", "80"))
 CHECKOUTS = int(os.environ.get("BENCH_CHECKOUTS", "480"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
 TRIVIAL_SECONDS = float(os.environ.get("BENCH_TRIVIAL_SECONDS", "10"))
+DISPATCH = os.environ.get("BENCH_DISPATCH", "celery")
+# Celery dispatch: "false" (default) leaves every delivery to the relay process (one
+# claim per batch of events); "true" also runs the after-commit fast path in the request.
+RELAY_INLINE = os.environ.get("BENCH_RELAY_INLINE", "false")
+RUN = uuid.uuid4().hex[:8]
+QUEUES = (
+    "default,events.auth,events.catalog,events.vendors,events.subscriptions,events.payments,"
+    "events.orders,events.reviews,events.search,events.notifications"
+)
 
 
 def _free_port() -> int:
@@ -166,7 +187,11 @@ def _checkouts(base: str, tokens: list[str]) -> tuple[float, list[float], dict[i
     return _fire([checkout_call(t) for t in tokens])
 
 
-def _server(port: int) -> subprocess.Popen[bytes]:
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
+
+
+def _env(vhost: str) -> dict[str, str]:
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -174,8 +199,87 @@ def _server(port: int) -> subprocess.Popen[bytes]:
         "DATABASE_CONN_MAX_AGE": "60",
         "DJANGO_SETTINGS_MODULE": "bench.orders_bench_settings",
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
-        "EVENT_DISPATCH": "inprocess",
+        "EVENT_DISPATCH": DISPATCH,
+        "EVENT_RELAY_INLINE": "true" if DISPATCH == "inprocess" else RELAY_INLINE,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CACHE_KEY_PREFIX": f"bench-{RUN}",
+        "RATE_LIMIT_KEY_PREFIX": f"bench-rl-{RUN}",
     }
+    if vhost:
+        env["CELERY_BROKER_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    return env
+
+
+def _worker(vhost: str) -> subprocess.Popen[bytes]:
+    celery = str(Path(sys.executable).parent / "celery")
+    return subprocess.Popen(
+        [
+            celery,
+            "-A",
+            "config",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=2",
+            f"--queues={QUEUES}",
+            f"--hostname=bench-{RUN}@%h",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=_env(vhost),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _relay(vhost: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "relay_outbox"],
+        cwd=ROOT,
+        env=_env(vhost),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _queued(vhost: str) -> int:
+    """Messages waiting or being worked on in this run's queues (0: the worker drained them)."""
+    from kombu import Connection
+
+    total = 0
+    with Connection(f"amqp://guest:guest@127.0.0.1:5672/{vhost}") as conn:
+        channel: Any = conn.channel()
+        for queue in QUEUES.split(","):
+            with contextlib.suppress(Exception):
+                _, ready, _ = channel.queue_declare(queue=queue, passive=True)
+                total += ready
+    return total
+
+
+def _drain(vhost: str, timeout: float = 600) -> float:
+    """Seconds until the relay has sent every event, the worker has taken every queued
+    task and the handlers stopped recording work (the inbox is still for a second)."""
+    from bazaar_platform.events.models import InboxRecord, OutboxMessage
+
+    started = time.perf_counter()
+    last, still_since = -1, time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        done = InboxRecord.objects.count()
+        if done != last:
+            last, still_since = done, time.perf_counter()
+        elif (
+            not _queued(vhost)
+            and not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()
+            and time.perf_counter() - still_since >= 1.0
+        ):
+            return round(still_since - started, 1)
+        time.sleep(0.2)
+    raise RuntimeError("the Celery worker did not drain the event queues")
+
+
+def _server(port: int, vhost: str) -> subprocess.Popen[bytes]:
+    env = _env(vhost)
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     return subprocess.Popen(
         [
@@ -220,19 +324,33 @@ def _row(
 
 
 def main() -> None:
+    from bazaar_platform.events.models import InboxRecord
     from contexts.orders.models import OrderLine
     from contexts.vendors import facade as vendors
 
     config = setup_databases(verbosity=0, interactive=False)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _server(port)
+    vhost = ""
+    worker = relay = None
+    if DISPATCH == "celery":
+        vhost = f"bazaar-bench-{RUN}"
+        _rabbitmqctl("add_vhost", vhost)
+        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        worker = _worker(vhost)
+        relay = _relay(vhost)
+    server = _server(port, vhost)
     try:
         _wait_up(base)
         listings, tokens = _setup(base)
+        if vhost:
+            _drain(vhost)  # the set-up's own events (accounts, listings) out of the way
+        handled_before = InboxRecord.objects.count()
         load = os.getloadavg()[0]
         t_seconds, t_lat, t_status = _trivial(base)
         c_seconds, c_lat, c_status = _checkouts(base, tokens)
+        drained = _drain(vhost) if vhost else 0.0
+        handled = InboxRecord.objects.count() - handled_before
         sold = sum(OrderLine.objects.values_list("quantity", flat=True))
         infos = vendors.listings_get(listing_ids=listings)
         available = sum(i.available for i in infos.values())
@@ -245,6 +363,13 @@ def main() -> None:
         result = {
             "clients": CLIENTS,
             "server": "gunicorn --workers 2 --threads 4",
+            "event_dispatch": DISPATCH,
+            "consumers": "relay_outbox + celery worker --pool=prefork --concurrency=2, "
+            f"same machine (EVENT_RELAY_INLINE={RELAY_INLINE})"
+            if DISPATCH == "celery"
+            else "in the request (after commit)",
+            "handler_runs_during_checkouts": handled,
+            "consumers_drained_s_after_last_checkout": drained,
             "load_average_1m_before": round(load, 2),
             "stock_total": LISTINGS * STOCK,
             "checkouts_attempted": CHECKOUTS,
@@ -262,11 +387,16 @@ def main() -> None:
         assert available == 0, "stock accounting is off"
         assert c_status.get(201, 0) == LISTINGS * STOCK, "every unit sold by exactly one checkout"
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        server.wait(20)
+        for process in (server, worker, relay):
+            if process is None:
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            process.wait(30)
         connection.close()
         teardown_databases(config, verbosity=0)
+        if vhost:
+            _rabbitmqctl("delete_vhost", vhost)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from contexts.auth.selectors import user_get, user_get_by_email, user_role_names
+from contexts.auth.selectors import user_email_get, user_get, user_get_by_email, user_role_names
 from contexts.auth.services import accounts, keys
 
 
@@ -56,6 +56,11 @@ def user_profile(*, user_id: UUID) -> UserProfile | None:
         email_verified=user.email_verified,
         roles=user_role_names(user_id=user.pk),
     )
+
+
+def user_email(*, user_id: UUID) -> str | None:
+    """The e-mail address of ``user_id`` (one query), or ``None`` if there is no such user."""
+    return user_email_get(user_id=user_id)
 
 
 def user_status(*, user_id: UUID) -> UserStatus | None:

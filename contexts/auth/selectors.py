@@ -23,6 +23,11 @@ def user_get(*, user_id: UUID) -> User | None:
     return User.objects.filter(pk=user_id).first()
 
 
+def user_email_get(*, user_id: UUID) -> str | None:
+    email: str | None = User.objects.filter(pk=user_id).values_list("email", flat=True).first()
+    return email
+
+
 def user_get_by_email(*, email: str) -> User | None:
     return User.objects.filter(email__iexact=email.strip()).first()
 

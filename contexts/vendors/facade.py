@@ -163,10 +163,9 @@ def _reservation(reservation: Reservation) -> ReservationInfo:
         status=reservation.status,
         expires_at=reservation.expires_at,
         lines=tuple(
-            StockLine(listing_id=listing_id, quantity=quantity)
-            for listing_id, quantity in reservation.lines.order_by("id").values_list(
-                "listing_id", "quantity"
-            )
+            StockLine(listing_id=line.listing_id, quantity=line.quantity)
+            # all(): the lines stock_reserve just wrote when it made the reservation
+            for line in sorted(reservation.lines.all(), key=lambda line: line.pk)
         ),
     )
 

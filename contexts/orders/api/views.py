@@ -14,14 +14,14 @@ from uuid import UUID
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from bazaar_platform.api.errors import ApplicationError, NotFoundError
 from bazaar_platform.api.views import BazaarAPIView, BazaarListAPIView
 from bazaar_platform.tokens.permissions import (
-    FirstPartyOnlyError,
+    InsufficientScopeError,
     IsCustomer,
     IsVendor,
     granted_scopes,
@@ -92,15 +92,21 @@ def _status_filter(request: Request, choices: Any) -> str | None:
 # --- cart -----------------------------------------------------------------------------------
 class _CartApi(BazaarAPIView):
     """Anonymous visitors and customers alike (the X-Cart-Token header names a visitor's
-    cart; a logged-in customer sending it has that cart merged into theirs)."""
+    cart; a logged-in customer sending it has that cart merged into theirs).
+
+    A third-party application acting for a customer (an OAuth access token of ours)
+    reads the customer's cart with ``orders:read`` and changes it with ``orders:write``
+    ("Create carts, check out and manage the user's orders"); without the scope it gets
+    403 ``insufficient_scope`` naming it."""
 
     permission_classes = [AllowAny]
 
     def cart(self, request: Request) -> Any:
-        if granted_scopes(request.user) is not None:
-            # Open to visitors, but a third-party app acting for a customer may not fill
-            # (or read) the customer's cart: it has no scope for it.
-            raise FirstPartyOnlyError()
+        held = granted_scopes(request.user)
+        if held is not None:
+            needed = "orders:read" if request.method in SAFE_METHODS else "orders:write"
+            if needed not in held:
+                raise InsufficientScopeError([needed])
         user_id = principal_user_id(request.user) if request.user.is_authenticated else None
         return carts.cart_resolve(
             customer_user_id=user_id, token=request.headers.get("X-Cart-Token") or None
@@ -203,8 +209,13 @@ class CheckoutApi(BazaarAPIView):
             idempotency_key=request.headers.get("Idempotency-Key", ""),
             shipping_address=data.get("shipping_address"),
         )
-        order = order_get_for_customer(
-            customer_user_id=result.order.customer_user_id, order_id=result.order.pk
+        # a new order comes back with its parts (nothing to read again); a replay is read
+        order = (
+            result.order
+            if result.created
+            else order_get_for_customer(
+                customer_user_id=result.order.customer_user_id, order_id=result.order.pk
+            )
         )
         headers = {} if result.created else {"Idempotent-Replayed": "true"}
         return Response(

@@ -2,15 +2,19 @@
 
 Order of work, and why:
 
-1. validate everything that needs no lock (key, address, cart, listings, currency);
-2. in ONE database transaction: write the order, its vendor orders and lines, reserve
-   the stock through the vendors facade (all lines or none) and publish
-   ``orders.order_placed``. ``OutOfStockError`` rolls the whole transaction back, so a
-   losing checkout leaves no order and no reservation behind;
-3. after commit, ask the payments context for a payment link (a network call: never
-   inside a transaction, see ``contexts.payments.facade``). If the gateway is down the
-   order stays pending without a link and replaying the same ``Idempotency-Key`` tries
-   again.
+1. validate everything that needs no lock (key, address, cart, listings, currency, and
+   the stock as last read: a cart that is already short is refused before the gateway
+   is asked for anything);
+2. ask the payments context for the payment link of the order-to-be (its id is chosen
+   here): a network call, so never inside a transaction (see
+   ``contexts.payments.facade``). A gateway that is down answers 503
+   ``payment_gateway_unavailable`` before anything is written on our side: no order,
+   no reservation, the cart as it was; the customer retries;
+3. in ONE database transaction: write the order (with its payment link), its vendor
+   orders and lines, reserve the stock through the vendors facade (all lines or none)
+   and publish ``orders.order_placed``. ``OutOfStockError`` rolls the whole transaction
+   back, so a losing checkout leaves no order and no reservation behind; its payment
+   link (a pending payment nobody was shown) is never used.
 
 The same key with the same body returns the same order; with another body it is
 refused (422 ``idempotency_key_reused``).
@@ -36,7 +40,7 @@ from bazaar_platform.api.errors import ApplicationError, ConflictError
 from bazaar_platform.events import publish
 from contexts.auth import facade as auth
 from contexts.orders.events import OrderPlaced
-from contexts.orders.models import Cart, CartLine, CustomerOrder, OrderLine, VendorOrder
+from contexts.orders.models import CartLine, CustomerOrder, OrderLine, VendorOrder
 from contexts.orders.services.payloads import line_dict
 from contexts.payments import facade as payments
 from contexts.vendors import facade as vendors
@@ -171,18 +175,26 @@ def checkout(
             order=payment_link_ensure(order=_replayed(existing, fingerprint)), created=False
         )
 
-    cart = Cart.objects.filter(customer_user_id=customer_user_id).first()
-    cart_lines = list(cart.lines.all()) if cart is not None else []
+    # the cart's lines in one query (a customer has at most one cart)
+    cart_lines = list(CartLine.objects.filter(cart__customer_user_id=customer_user_id))
     infos = _cart_lines_checked(cart_lines)
+    _stock_checked(cart_lines, infos)
+    order_id = uuid.uuid4()
+    currency = infos[cart_lines[0].listing_id].currency
+    total = sum(infos[line.listing_id].price_minor * line.quantity for line in cart_lines)
+    link = _payment_link(
+        order_id=order_id, customer_user_id=customer_user_id, total=total, currency=currency
+    )
     try:
         order = _place(
+            order_id=order_id,
             customer_user_id=customer_user_id,
             key=key,
             fingerprint=fingerprint,
             address=address,
-            cart=cart,
             cart_lines=cart_lines,
             infos=infos,
+            link=link,
         )
     except IntegrityError:  # the same key raced in from a concurrent request
         order = _replayed(
@@ -190,18 +202,57 @@ def checkout(
             fingerprint,
         )
         return CheckoutResult(order=payment_link_ensure(order=order), created=False)
-    return CheckoutResult(order=payment_link_ensure(order=order), created=True)
+    return CheckoutResult(order=order, created=True)
+
+
+def _stock_checked(cart_lines: list[CartLine], infos: dict[UUID, vendors.ListingInfo]) -> None:
+    """Refuse (409 ``out_of_stock``, as the reservation would) a cart that is short on
+    the stock as last read, before the gateway is asked for a link. The reservation
+    under the row locks stays the judge: this only spares the obvious losers."""
+    wanted: dict[UUID, int] = defaultdict(int)
+    for line in cart_lines:
+        wanted[line.listing_id] += line.quantity
+    short = [
+        {
+            "listing_id": str(listing_id),
+            "requested": quantity,
+            "available": infos[listing_id].available,
+        }
+        for listing_id, quantity in sorted(wanted.items(), key=lambda item: str(item[0]))
+        if infos[listing_id].available < quantity
+    ]
+    if short:
+        raise vendors.OutOfStockError(short)
+
+
+def _payment_link(
+    *, order_id: UUID, customer_user_id: UUID, total: int, currency: str
+) -> payments.PaymentLink:
+    """The payment link of the order about to be placed (outside any transaction)."""
+    return payments.payment_link_create(
+        purpose="order",
+        reference_id=order_id,
+        amount_minor=total,
+        currency=currency,
+        description=f"Bazaar order {str(order_id)[:8]}",
+        payer_email=auth.user_email(user_id=customer_user_id) or "",
+        idempotency_key=f"order-{order_id}",
+        success_url=settings.ORDERS_PAYMENT_SUCCESS_URL,
+        cancel_url=settings.ORDERS_PAYMENT_CANCEL_URL,
+        payer_user_id=customer_user_id,
+    )
 
 
 def _place(
     *,
+    order_id: UUID,
     customer_user_id: UUID,
     key: str,
     fingerprint: str,
     address: dict[str, str],
-    cart: Cart | None,
     cart_lines: list[CartLine],
     infos: dict[UUID, vendors.ListingInfo],
+    link: payments.PaymentLink,
 ) -> CustomerOrder:
     currency = infos[cart_lines[0].listing_id].currency
     by_store: dict[UUID, list[CartLine]] = defaultdict(list)
@@ -209,46 +260,61 @@ def _place(
         by_store[infos[line.listing_id].store_id].append(line)
     total = sum(infos[line.listing_id].price_minor * line.quantity for line in cart_lines)
     ttl = settings.ORDERS_PAYMENT_TTL_SECONDS
+    now = timezone.now()
+    order = CustomerOrder(
+        id=order_id,
+        customer_user_id=customer_user_id,
+        currency=currency,
+        total_minor=total,
+        shipping_address=address,
+        idempotency_key=key,
+        request_fingerprint=fingerprint,
+        payment_id=link.payment_id,
+        payment_url=link.url,
+        expires_at=now + timedelta(seconds=ttl),
+    )
+    vendor_orders: list[VendorOrder] = []
     placed: list[OrderLine] = []
-    with transaction.atomic():
-        order = CustomerOrder.objects.create(
+    for store_id, store_lines in by_store.items():
+        first = infos[store_lines[0].listing_id]
+        vendor_order = VendorOrder(
             id=uuid.uuid4(),
+            order=order,
             customer_user_id=customer_user_id,
+            vendor_id=first.vendor_id,
+            store_id=store_id,
             currency=currency,
-            total_minor=total,
-            shipping_address=address,
-            idempotency_key=key,
-            request_fingerprint=fingerprint,
-            expires_at=timezone.now() + timedelta(seconds=ttl),
+            subtotal_minor=sum(
+                infos[line.listing_id].price_minor * line.quantity for line in store_lines
+            ),
         )
-        for store_id, store_lines in by_store.items():
-            first = infos[store_lines[0].listing_id]
-            vendor_order = VendorOrder.objects.create(
-                order=order,
-                customer_user_id=customer_user_id,
-                vendor_id=first.vendor_id,
+        vendor_lines = [
+            OrderLine(
+                id=uuid.uuid4(),
+                vendor_order=vendor_order,
+                listing_id=line.listing_id,
+                product_id=infos[line.listing_id].product_id,
+                variant_id=infos[line.listing_id].variant_id,
                 store_id=store_id,
-                currency=currency,
-                subtotal_minor=sum(
-                    infos[line.listing_id].price_minor * line.quantity for line in store_lines
-                ),
+                vendor_id=first.vendor_id,
+                sku=infos[line.listing_id].sku[:100],
+                title=infos[line.listing_id].title[:300],
+                condition=infos[line.listing_id].condition,
+                unit_price_minor=infos[line.listing_id].price_minor,
+                quantity=line.quantity,
             )
-            placed += OrderLine.objects.bulk_create(
-                OrderLine(
-                    vendor_order=vendor_order,
-                    listing_id=line.listing_id,
-                    product_id=infos[line.listing_id].product_id,
-                    variant_id=infos[line.listing_id].variant_id,
-                    store_id=store_id,
-                    vendor_id=first.vendor_id,
-                    sku=infos[line.listing_id].sku[:100],
-                    title=infos[line.listing_id].title[:300],
-                    condition=infos[line.listing_id].condition,
-                    unit_price_minor=infos[line.listing_id].price_minor,
-                    quantity=line.quantity,
-                )
-                for line in store_lines
-            )
+            for line in store_lines
+        ]
+        vendor_order._prefetched_objects_cache = {  # type: ignore[attr-defined]
+            "lines": sorted(vendor_lines, key=lambda ol: ol.pk),
+            "returns": [],
+        }
+        vendor_orders.append(vendor_order)
+        placed += vendor_lines
+    with transaction.atomic():
+        order.save(force_insert=True)
+        VendorOrder.objects.bulk_create(vendor_orders)
+        OrderLine.objects.bulk_create(placed)
         # Raises OutOfStockError (409 "out_of_stock"): the whole block rolls back.
         vendors.stock_reserve(
             reference=str(order.pk),
@@ -258,8 +324,7 @@ def _place(
             ],
             ttl_seconds=ttl,
         )
-        if cart is not None:
-            CartLine.objects.filter(cart=cart).delete()
+        CartLine.objects.filter(pk__in=[line.pk for line in cart_lines]).delete()
         publish(
             OrderPlaced(
                 order_id=order.pk,
@@ -270,11 +335,16 @@ def _place(
                 expires_at=order.expires_at.isoformat(),
             )
         )
+    # The answer is rendered from what was just written, not read back.
+    order._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        "vendor_orders": sorted(vendor_orders, key=lambda vo: (-vo.created_at.timestamp(), vo.pk))
+    }
     return order
 
 
 def payment_link_ensure(*, order: CustomerOrder) -> CustomerOrder:
-    """Give a pending order its payment link (a no-op when it has one or is not pending).
+    """Give a pending order its payment link (a no-op when it has one or is not pending:
+    every order placed since the link comes first has one; kept for replays of older ones).
 
     Called outside any transaction: the payments facade talks to the gateway.
     """

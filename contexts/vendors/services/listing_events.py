@@ -38,12 +38,15 @@ def listing_is_purchasable(
     )
 
 
-def listings_publish(listings: Iterable[Listing]) -> None:
-    """One ``vendors.listing_updated`` snapshot per listing (inside the caller's transaction)."""
+def listings_publish(listings: Iterable[Listing], *, purchasable: set[UUID] | None = None) -> None:
+    """One ``vendors.listing_updated`` snapshot per listing (inside the caller's transaction).
+    ``purchasable``: the catalogue's answer for these listings' variants, when the caller
+    has just asked it (saves asking again)."""
     rows = list(listings)
     if not rows:
         return
-    purchasable = purchasable_variants(row.variant_id for row in rows)
+    if purchasable is None:
+        purchasable = purchasable_variants(row.variant_id for row in rows)
     for row in rows:
         publish(
             ListingUpdated(

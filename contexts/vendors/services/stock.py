@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 from uuid import UUID
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from bazaar_platform.api.errors import ApplicationError, ConflictError, NotFoundError
@@ -25,11 +27,16 @@ from bazaar_platform.events import publish
 from contexts.vendors.events import StockReservationExpired
 from contexts.vendors.models import (
     Listing,
+    ListingStatus,
     MovementKind,
+    OpeningState,
     Reservation,
     ReservationLine,
     ReservationStatus,
     StockMovement,
+    Store,
+    Vendor,
+    VendorStatus,
 )
 from contexts.vendors.services.listing_events import (
     listing_is_purchasable,
@@ -238,56 +245,212 @@ def stock_reserve(
     *, reference: str, lines: Iterable[Line], ttl_seconds: int | None = None
 ) -> Reservation:
     """Hold stock for every line or none. Same ``reference`` again returns the existing
-    reservation, whatever its state."""
+    reservation, whatever its state.
+
+    Cheap on purpose (it runs inside every checkout's transaction): the reservation row
+    first (``ON CONFLICT DO NOTHING`` on its unique reference: a twin with the same
+    reference waits for the first one's commit and then returns it), then one
+    conditional ``UPDATE ... RETURNING`` per listing, in id order, that takes the stock
+    only if the listing is active, its store open, its vendor active and enough is
+    available. The row lock the update takes is held to the end of the caller's
+    transaction, so a losing twin re-evaluates the condition on the committed row (no
+    oversell; the check constraint ``reserved <= on_hand`` backs it). A line that cannot
+    be served rolls everything back (the block is atomic), then a plain read says why
+    (unknown, not purchasable, or short: ``OutOfStockError`` with every short line).
+    The movements and reservation lines are one insert each.
+    """
     reference = _reference(reference)
     wanted = lines_merge(lines)
     ttl = settings.VENDORS_RESERVATION_TTL_SECONDS if ttl_seconds is None else ttl_seconds
     if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
         raise ApplicationError("ttl_seconds must be above 0.", code="invalid_ttl")
-    existing = Reservation.objects.filter(reference=reference).first()
-    if existing is not None:
-        return existing
+    now = timezone.now()
+    # A refusal below rolls back this block only (a savepoint inside the caller's
+    # transaction), so a caller may handle it and go on.
     with transaction.atomic():
-        listings = listings_lock(wanted)
-        # Read again under the locks: a concurrent call with the same reference and lines
-        # waited for them and now sees the reservation its twin committed.
-        existing = Reservation.objects.filter(reference=reference).first()
-        if existing is not None:
-            return existing
-        missing = sorted(str(i) for i in set(wanted) - {row.pk for row in listings})
-        if missing:
-            raise ApplicationError(
-                "Unknown listings.", code="unknown_listing", extra={"listing_ids": missing}
-            )
-        purchasable = purchasable_variants(row.variant_id for row in listings)
-        closed = [str(row.pk) for row in listings if not listing_is_purchasable(row, purchasable)]
+        reservation = Reservation(
+            reference=reference,
+            status=ReservationStatus.ACTIVE,
+            expires_at=now + timedelta(seconds=ttl),
+            created_at=now,
+            updated_at=now,
+        )
+        if not _reservation_insert(reservation):
+            return Reservation.objects.get(reference=reference)
+        taken: list[Listing] = []
+        for listing_id in sorted(wanted):
+            row = _reserve_listing(listing_id, wanted[listing_id], now)
+            if row is None:
+                _refuse(wanted)
+            taken.append(row)
+        purchasable = purchasable_variants(row.variant_id for row in taken)
+        closed = [str(row.pk) for row in taken if row.variant_id not in purchasable]
         if closed:
             raise ApplicationError(
                 "Some listings cannot be bought now.",
                 code="listing_not_purchasable",
                 extra={"listing_ids": closed},
             )
-        short = _shortages(listings, wanted)
-        if short:
-            raise OutOfStockError(short)
+        StockMovement.objects.bulk_create(
+            StockMovement(
+                listing_id=row.pk,
+                kind=MovementKind.RESERVED,
+                reserved_delta=wanted[row.pk],
+                on_hand_after=row.on_hand,
+                reserved_after=row.reserved,
+                reference=reference,
+                created_at=now,
+            )
+            for row in taken
+        )
+        reserved_lines = ReservationLine.objects.bulk_create(
+            ReservationLine(reservation=reservation, listing_id=row.pk, quantity=wanted[row.pk])
+            for row in taken
+        )
+        for row in taken:
+            stock_low_check(row, available_before=row.available + wanted[row.pk])
+        listings_publish(taken, purchasable=purchasable)
+    # What the facade reports back, without reading the lines again.
+    reservation._prefetched_objects_cache = {"lines": reserved_lines}  # type: ignore[attr-defined]
+    return reservation
+
+
+_LISTING_FIELDS = list(Listing._meta.concrete_fields)
+
+
+def _reserve_sql() -> tuple[str, str]:
+    """The two statements of a reservation, built once from the models' tables (no input
+    is ever formatted into them: every value is a parameter)."""
+    q = connection.ops.quote_name
+    reservation = q(Reservation._meta.db_table)
+    listing, store, vendor = (
+        q(Listing._meta.db_table),
+        q(Store._meta.db_table),
+        q(Vendor._meta.db_table),
+    )
+    columns = ", ".join(f"{listing}.{q(str(f.column))}" for f in _LISTING_FIELDS)
+    insert = (
+        f"INSERT INTO {reservation} (id, reference, status, expires_at, created_at, "  # noqa: S608
+        "updated_at) VALUES (%s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (reference) DO NOTHING RETURNING id"
+    )
+    update = (
+        f"UPDATE {listing} SET reserved = {listing}.reserved + %s, updated_at = %s "  # noqa: S608
+        f"FROM {store}, {vendor} "
+        f"WHERE {listing}.id = %s AND {store}.id = {listing}.store_id "
+        f"AND {vendor}.id = {listing}.vendor_id AND {listing}.status = %s "
+        f"AND {store}.opening_state = %s AND {vendor}.status = %s "
+        f"AND {listing}.on_hand - {listing}.reserved >= %s "
+        f"RETURNING {columns}, {store}.name, {store}.slug, {store}.opening_state, "
+        f"{vendor}.status"
+    )
+    return insert, update
+
+
+_RESERVATION_INSERT, _LISTING_RESERVE = _reserve_sql()
+
+
+def _reservation_insert(reservation: Reservation) -> bool:
+    """Insert the reservation unless its reference exists (then False)."""
+    if connection.vendor != "postgresql":  # the embedded profile (SQLite: one writer)
         try:
             with transaction.atomic():
-                reservation = Reservation.objects.create(
-                    reference=reference, expires_at=timezone.now() + timedelta(seconds=ttl)
-                )
+                reservation.save(force_insert=True)
         except IntegrityError:
-            # Same reference, other lines, committed meanwhile: the first one stands.
-            return Reservation.objects.get(reference=reference)
-        for row in listings:
-            movement_apply(
-                row, kind=MovementKind.RESERVED, reserved_delta=wanted[row.pk], reference=reference
-            )
-        ReservationLine.objects.bulk_create(
-            ReservationLine(reservation=reservation, listing=row, quantity=wanted[row.pk])
-            for row in listings
+            return False
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RESERVATION_INSERT,
+            [
+                reservation.pk,
+                reservation.reference,
+                reservation.status,
+                reservation.expires_at,
+                reservation.created_at,
+                reservation.updated_at,
+            ],
         )
-        listings_publish(listings)
-    return reservation
+        return cursor.fetchone() is not None
+
+
+def _reserve_listing(listing_id: UUID, quantity: int, now: datetime) -> Listing | None:
+    """Take ``quantity`` of a purchasable listing if available (one statement, the row
+    stays locked); the listing after the change, with its store and vendor, or None."""
+    if connection.vendor != "postgresql":
+        return _reserve_listing_portable(listing_id, quantity, now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LISTING_RESERVE,
+            [
+                quantity,
+                now,
+                listing_id,
+                ListingStatus.ACTIVE,
+                OpeningState.OPEN,
+                VendorStatus.ACTIVE,
+                quantity,
+            ],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    width = len(_LISTING_FIELDS)
+    row = Listing.from_db(
+        connection.alias, [f.attname for f in _LISTING_FIELDS], list(found[:width])
+    )
+    name, slug, opening_state, vendor_status = found[width:]
+    row.store = Store.from_db(
+        connection.alias,
+        ["id", "vendor_id", "name", "slug", "opening_state"],
+        [row.store_id, row.vendor_id, name, slug, opening_state],
+    )
+    row.vendor = Vendor.from_db(connection.alias, ["id", "status"], [row.vendor_id, vendor_status])
+    return row
+
+
+def _reserve_listing_portable(listing_id: UUID, quantity: int, now: datetime) -> Listing | None:
+    """The same conditional update through the ORM, for databases that serialise writers
+    (SQLite, the embedded profile: its UPDATE cannot return the joined rows). Not used on
+    PostgreSQL: there the condition must sit on the updated row itself, not in a
+    subquery, to be re-checked on the row a concurrent checkout committed."""
+    taken = Listing.objects.filter(
+        pk=listing_id,
+        status=ListingStatus.ACTIVE,
+        store__opening_state=OpeningState.OPEN,
+        vendor__status=VendorStatus.ACTIVE,
+        on_hand__gte=F("reserved") + quantity,
+    ).update(reserved=F("reserved") + quantity, updated_at=now)
+    if not taken:
+        return None
+    return Listing.objects.select_related("store", "vendor").get(pk=listing_id)
+
+
+def _refuse(wanted: dict[UUID, int]) -> NoReturn:
+    """Why a line could not be reserved (a plain read; the caller's block rolls back)."""
+    listings = list(
+        Listing.objects.select_related("store", "vendor").filter(pk__in=wanted).order_by("id")
+    )
+    missing = sorted(str(i) for i in set(wanted) - {row.pk for row in listings})
+    if missing:
+        raise ApplicationError(
+            "Unknown listings.", code="unknown_listing", extra={"listing_ids": missing}
+        )
+    purchasable = purchasable_variants(row.variant_id for row in listings)
+    closed = [str(row.pk) for row in listings if not listing_is_purchasable(row, purchasable)]
+    if closed:
+        raise ApplicationError(
+            "Some listings cannot be bought now.",
+            code="listing_not_purchasable",
+            extra={"listing_ids": closed},
+        )
+    # Short now, or short when the update ran (stock freed since): report every line
+    # that is short, or all of them if none is any more.
+    short = _shortages(listings, wanted) or [
+        {"listing_id": str(row.pk), "requested": wanted[row.pk], "available": row.available}
+        for row in listings
+    ]
+    raise OutOfStockError(short)
 
 
 def _reservation_lock(reference: str) -> Reservation | None:
