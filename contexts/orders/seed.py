@@ -1,9 +1,14 @@
 """The orders context's part of ``seed_demo`` (order 70, after vendors and their listings).
 
 Demo customers buy demo listings with a **co-purchase structure** (the search context's
-recommendations learn "customers who bought X also bought Y" from it): the purchasable
-listings are cut into small bundles, and each demo order takes two or three listings
-from one bundle, now and then with one random extra listing. Orders go through the real
+recommendations learn "customers who bought X also bought Y" from it, per *product*):
+the products that have a purchasable listing are cut into a few small bundles of
+neighbouring products (by name, so mostly one brand's), and each demo order takes two or
+three products from one bundle, now and then with one random extra product, each bought
+from the product's best-stocked listing. Several stores list the same product, so bundling
+listings instead would scatter one product's sales over unrelated bundles. Everything is
+ordered by stable keys (names, SKUs), never by random ids, so every fresh seed buys the
+same products together. Orders go through the real
 checkout (stock reservation, payment link); demo payments are taken as confirmed (no
 payer in demo data), and most orders are then shipped and delivered by their vendors.
 
@@ -30,9 +35,11 @@ from contexts.orders.services.lifecycle import order_payment_succeeded
 from contexts.vendors import facade as vendors
 
 DEMO_PASSWORD = "bazaar-demo-2026"  # noqa: S105 - a published demo credential, as in auth's seed
-CUSTOMERS = 12
+CUSTOMERS = 20
 ORDERS_PER_CUSTOMER = 3
 BUNDLE_SIZE = 4
+#: Few enough bundles for each to be bought by several customers (60 orders).
+BUNDLES = 6
 ADDRESS = {
     "full_name": "Demo Customer",
     "line1": "12 Rue de la Paix",
@@ -43,6 +50,8 @@ ADDRESS = {
 
 
 def _demo_listings() -> list[vendors.ListingInfo]:
+    """One purchasable listing per demo product (the one with the most stock, then the
+    cheapest), in a stable order: by product title, then SKU."""
     seen: list[UUID] = []
     for payload in OutboxMessage.objects.filter(event_type="vendors.listing_updated").values_list(
         "message__payload__listing_id", flat=True
@@ -56,16 +65,25 @@ def _demo_listings() -> list[vendors.ListingInfo]:
     currencies = [i.currency for i in usable]
     if not currencies:
         return []
-    currency = max(set(currencies), key=currencies.count)
-    return sorted((i for i in usable if i.currency == currency), key=lambda i: str(i.listing_id))
+    currency = max(sorted(set(currencies)), key=currencies.count)
+    best: dict[UUID, vendors.ListingInfo] = {}
+    for info in sorted(
+        (i for i in usable if i.currency == currency),
+        key=lambda i: (-i.available, i.price_minor, i.sku, i.title),
+    ):
+        best.setdefault(info.product_id, info)
+    return sorted(best.values(), key=lambda i: (i.title, i.sku))
 
 
 def _order_plan(listings: list[vendors.ListingInfo]) -> list[list[list[UUID]]]:
-    """Per customer, the listing ids of each of their orders (deterministic)."""
+    """Per customer, the listing ids of each of their orders (deterministic): ``BUNDLES``
+    bundles of ``BUNDLE_SIZE`` neighbouring products, spread over the catalogue."""
     rng = random.Random(8)
     ids = [i.listing_id for i in listings]
-    bundles = [ids[n : n + BUNDLE_SIZE] for n in range(0, len(ids), BUNDLE_SIZE)]
-    bundles = [b for b in bundles if len(b) >= 2]
+    chunks = [ids[n : n + BUNDLE_SIZE] for n in range(0, len(ids), BUNDLE_SIZE)]
+    chunks = [b for b in chunks if len(b) >= 2]
+    step = max(1, len(chunks) // BUNDLES)
+    bundles = chunks[::step][:BUNDLES]
     plan: list[list[list[UUID]]] = []
     for _ in range(CUSTOMERS):
         orders = []
