@@ -7,8 +7,10 @@ matches, each word is corrected to the nearest vocabulary term (``pg_trgm`` simi
 then edit distance) and the search runs again. Elsewhere (the embedded SQLite profile):
 every word must occur in the text, ranked by where it occurs, no typo correction.
 
-Every search costs a fixed number of queries whatever it finds: count, page, three facet
-queries, plus at most one vocabulary query when the words must be corrected.
+Every search costs a fixed number of queries whatever it finds: on PostgreSQL the total
+with every facet in one query (:func:`_pg_facets`) and the page; a vocabulary lookup and
+one more total-and-facets query per retry when the words must be corrected or relaxed.
+The API caches whole responses per request and read-model revision (``response_cache``).
 """
 
 from __future__ import annotations
