@@ -217,6 +217,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- API ---------------------------------------------------------------------
+# Seconds a search response stays cached (per request and read-model revision); 0: off.
+SEARCH_RESPONSE_CACHE_SECONDS: int = env.int("SEARCH_RESPONSE_CACHE_SECONDS", default=60)
 API_MAX_PAGE_SIZE: int = env.int("API_MAX_PAGE_SIZE", default=100)
 API_DEFAULT_PAGE_SIZE: int = env.int("API_DEFAULT_PAGE_SIZE", default=20)
 # Request bodies above this are refused with 413 before anything reads them.

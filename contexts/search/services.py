@@ -42,6 +42,7 @@ from contexts.search.models import (
 )
 from contexts.search.selectors import (
     TS_CONFIG,
+    facet_labels,
     facet_value,
     fold,
     is_postgres,
@@ -49,6 +50,7 @@ from contexts.search.selectors import (
     vocabulary,
     words,
 )
+from contexts.search.selectors.response_cache import revision_bump
 from contexts.vendors.events import ListingRemoved, ListingUpdated
 
 
@@ -137,6 +139,7 @@ def document_apply_snapshot(*, snapshot: ProductSnapshotEvent) -> SearchDocument
     doc.facet_terms = "|" + "".join(
         f"{code}={facet_value(v)}|" for code, values in attributes.items() for v in values
     )
+    doc.facet_labels = facet_labels(attributes)
     doc.skus = " ".join(snapshot.skus)
     doc.words_text = (
         " "
@@ -161,6 +164,7 @@ def document_apply_snapshot(*, snapshot: ProductSnapshotEvent) -> SearchDocument
     # The vector is computed by the database in the same UPDATE as the fields.
     doc.search_vector = _vector(doc)
     doc.save()
+    revision_bump()
     _terms_shift(removed=old_terms - _document_terms(doc), added=_document_terms(doc) - old_terms)
     return doc
 
@@ -174,6 +178,7 @@ def document_unpublish(*, product_id: uuid.UUID) -> None:
     _terms_shift(removed=_document_terms(doc), added=())
     doc.is_published = False
     doc.save(update_fields=["is_published", "updated_at"])
+    revision_bump()
 
 
 def _offers_fold(product_id: uuid.UUID) -> None:
@@ -202,6 +207,7 @@ def _offers_fold(product_id: uuid.UUID) -> None:
     doc.save(
         update_fields=["best_price_minor", "currency", "in_stock", "offer_count", "updated_at"]
     )
+    revision_bump()
 
 
 @transaction.atomic
@@ -265,6 +271,7 @@ def document_rating_set(
     doc.rating_count = max(count, 0)
     doc.rating_at = at
     doc.save(update_fields=["rating_average", "rating_count", "rating_at", "updated_at"])
+    revision_bump()
 
 
 def documents_units_sold_add(*, units: dict[uuid.UUID, int]) -> None:
@@ -272,21 +279,32 @@ def documents_units_sold_add(*, units: dict[uuid.UUID, int]) -> None:
     for product_id, n in sorted(units.items()):
         SearchDocument.objects.get_or_create(product_id=product_id)
         SearchDocument.objects.filter(pk=product_id).update(units_sold=F("units_sold") + n)
+    revision_bump()
 
 
 def query_record(*, q: str, result_count: int) -> None:
     """Count one search of ``q`` (normalised, masked); one statement, no read first.
 
-    Concurrent searches of one query add up in the database, never in Python."""
+    Concurrent searches of one query add up in the database, never in Python. On
+    PostgreSQL its commit does not wait for the WAL flush (``synchronous_commit`` off
+    for this transaction only, set in the same statement): a crash may forget the last
+    fraction of a second of search counts, which no one can tell from noise, and a
+    search does not wait for a disk."""
     query = normalise_query(q)
     if not query:
         return
     now = timezone.now()
     table = SearchQueryStat._meta.db_table
+    source = (
+        "SELECT %s, 1, %s, %s, %s, %s "
+        "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous"
+        if is_postgres()
+        else "VALUES (%s, 1, %s, %s, %s, %s)"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (query, searches, zero_result_searches, last_result_count, "  # noqa: S608 (our table name)
-            f"first_searched_at, last_searched_at) VALUES (%s, 1, %s, %s, %s, %s) "
+            f"INSERT INTO {table} (query, searches, zero_result_searches, last_result_count, "
+            f"first_searched_at, last_searched_at) {source} "
             f"ON CONFLICT (query) DO UPDATE SET searches = {table}.searches + 1, "
             f"zero_result_searches = {table}.zero_result_searches + excluded.zero_result_searches, "
             f"last_result_count = excluded.last_result_count, "
@@ -299,6 +317,7 @@ def query_record(*, q: str, result_count: int) -> None:
 def read_model_clear() -> None:
     """Forget every document, offer and term (not the query log): before a reindex."""
     SearchDocument.objects.all().delete()
+    revision_bump()
     SearchListing.objects.all().delete()
     SearchTerm.objects.all().delete()
 
@@ -340,6 +359,7 @@ def _units_sold_refold() -> None:
     totals = PurchaseLine.objects.values("product_id").annotate(units=Sum("quantity"))
     for row in totals.order_by("product_id"):
         SearchDocument.objects.filter(pk=row["product_id"]).update(units_sold=row["units"])
+    revision_bump()
 
 
 # --- recommendations -------------------------------------------------------------------
@@ -437,4 +457,5 @@ def recommendations_rebuild(*, progress: Callable[[int], None] = lambda _n: None
         PurchaseLine.objects.all().delete()
         CoPurchase.objects.all().delete()
         SearchDocument.objects.exclude(units_sold=0).update(units_sold=0)
+        revision_bump()
     return replay_from_outbox(recommendation_subscriptions(), ReplayFilter(), progress=progress)

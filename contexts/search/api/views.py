@@ -28,7 +28,7 @@ from contexts.search.api.serializers import (
     SuggestionsOutput,
     SuggestQueryInput,
 )
-from contexts.search.selectors import recommendations
+from contexts.search.selectors import recommendations, response_cache
 
 ATTRIBUTE_PARAM = re.compile(r"^attr_([a-z][a-z0-9]*(?:_[a-z0-9]+)*)$")
 MAX_ATTRIBUTE_VALUES = 20
@@ -70,6 +70,21 @@ class ProductSearchApi(BazaarAPIView):
         params = SearchQueryInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
+        q = data.get("q") or ""
+        cache_key = None
+        if response_cache.enabled():
+            cache_key = response_cache.response_key(
+                (name, value)
+                for name in request.query_params
+                for value in request.query_params.getlist(name)
+            )
+            cached = response_cache.response_get(cache_key)
+            if cached is not None:
+                # The same request at the same read-model revision: the same answer.
+                # The search still counts in the query log.
+                if q:
+                    services.query_record(q=q, result_count=cached["total"])
+                return Response({**cached, "query": q})
         attributes: dict[str, list[str]] = {}
         for name in request.query_params:
             if match := ATTRIBUTE_PARAM.match(name):
@@ -82,7 +97,7 @@ class ProductSearchApi(BazaarAPIView):
                     raise ValidationError({name: ["A value is at most 100 characters."]})
                 attributes[match.group(1)] = values
         filters = selectors.SearchFilters(
-            q=data.get("q") or "",
+            q=q,
             category=data.get("category"),
             brands=tuple(data.get("brand") or ()),
             attributes=attributes,
@@ -109,7 +124,10 @@ class ProductSearchApi(BazaarAPIView):
             "results": page.results,
             "facets": page.facets,
         }
-        return Response(SearchPageOutput(body).data)
+        output = SearchPageOutput(body).data
+        if cache_key is not None:
+            response_cache.response_set(cache_key, output)
+        return Response(output)
 
 
 class SuggestionsApi(BazaarAPIView):

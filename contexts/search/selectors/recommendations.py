@@ -44,6 +44,12 @@ def pair_score(orders: int, customers: int) -> float:
     return 2.0 * orders + customers
 
 
+def recency_weight(position: int, length: int) -> float:
+    """Weight of the ``position``-th (0-based, oldest first) of ``length`` purchases:
+    ``0.25 + 0.75 * ((position + 1) / length) ** 2``; 1 for the latest."""
+    return 0.25 + 0.75 * ((position + 1) / length) ** 2
+
+
 def score_for_history(
     history: Sequence[uuid.UUID],
     pairs: Pairs,
@@ -52,14 +58,15 @@ def score_for_history(
     """Candidates for a customer who bought ``history`` (oldest first), best first.
 
     A candidate's score sums its co-purchase scores with each bought product, weighted
-    from 0.5 (the oldest) to 1 (the latest) and damped by the candidate's own
+    by recency (:func:`recency_weight`: 0.25 for the oldest, 1 for the latest, rising
+    with the square of the position, so the latest basket leads) and damped by the candidate's own
     popularity (``log``), so a best seller bought with everything does not drown the
     products bought *because of* this history. Ties go to the more popular."""
     owned = set(history)
     scores: dict[uuid.UUID, float] = {}
     n = len(history)
     for i, product in enumerate(history):
-        weight = 0.5 + 0.5 * (i + 1) / n
+        weight = recency_weight(i, n)
         for other, (orders, customers) in pairs.get(product, {}).items():
             if other in owned:
                 continue

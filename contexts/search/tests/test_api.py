@@ -116,6 +116,30 @@ def test_query_count_does_not_grow_with_results(client, index, phones):
     assert small <= 9
 
 
+def test_a_repeated_search_is_served_from_the_cache_until_the_read_model_changes(
+    client, index, offer, phones
+):
+    def search(q):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(SEARCH, {"q": q, "sort": "price_asc"})
+        assert response.status_code == 200, response.content
+        return response.json()["data"], len(ctx)
+
+    first, computed = search("phone")
+    again, cached = search("  PHONE ")  # the same query, normalised
+    assert again == {**first, "query": "PHONE"}
+    assert cached == 1  # only the query log's upsert: no count, page or facet query
+    assert SearchQueryStat.objects.get(query="phone").searches == 2
+    # a new product, then a cheaper offer: each change is visible at the next search
+    cheap = index("Acme Phone Mini")
+    after_index, _ = search("phone")
+    assert after_index["total"] == 4
+    offer(cheap, price=500)
+    after_offer, recomputed = search("phone")
+    assert after_offer["results"][0]["best_price_minor"] == 500
+    assert recomputed == computed
+
+
 def test_suggestions_endpoint(client, phones):
     data = client.get(SUGGEST, {"q": "pho"}).json()["data"]
     assert data["completions"][0] == "phone"
