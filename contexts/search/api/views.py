@@ -7,6 +7,7 @@ import re
 from typing import Any
 from uuid import UUID
 
+from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotAuthenticated, ValidationError
@@ -66,25 +67,22 @@ class ProductSearchApi(BazaarAPIView):
         ],
         responses={200: SearchPageOutput},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
         params = SearchQueryInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         q = data.get("q") or ""
-        cache_key = None
-        if response_cache.enabled():
-            cache_key = response_cache.response_key(
-                (name, value)
-                for name in request.query_params
-                for value in request.query_params.getlist(name)
-            )
-            cached = response_cache.response_get(cache_key)
-            if cached is not None:
-                # The same request at the same read-model revision: the same answer.
-                # The search still counts in the query log.
-                if q:
-                    services.query_record(q=q, result_count=cached["total"])
-                return Response({**cached, "query": q})
+
+        def count_cached_search(body: Any) -> None:  # a hit still counts in the query log
+            if q:
+                services.query_record(q=q, result_count=body["total"])
+
+        return response_cache.search_cache.respond(
+            request, lambda: (self._search(request, data), None), on_hit=count_cached_search
+        )
+
+    def _search(self, request: Request, data: dict[str, Any]) -> Response:
+        q = data.get("q") or ""
         attributes: dict[str, list[str]] = {}
         for name in request.query_params:
             if match := ATTRIBUTE_PARAM.match(name):
@@ -124,10 +122,7 @@ class ProductSearchApi(BazaarAPIView):
             "results": page.results,
             "facets": page.facets,
         }
-        output = SearchPageOutput(body).data
-        if cache_key is not None:
-            response_cache.response_set(cache_key, output)
-        return Response(output)
+        return Response(SearchPageOutput(body).data)
 
 
 class SuggestionsApi(BazaarAPIView):

@@ -198,11 +198,19 @@ class ResponseCache:
         digest = hashlib.sha256(identity.encode()).hexdigest()[:40]
         return f"respcache:{self.namespace}:v{ENTRY_FORMAT}:{revision}:{digest}"
 
-    def respond(self, request: Request, build: Builder) -> HttpResponseBase:
+    def respond(
+        self,
+        request: Request,
+        build: Builder,
+        *,
+        on_hit: Callable[[Any], None] | None = None,
+    ) -> HttpResponseBase:
         """The cached answer to ``request``, or ``build()``'s (cached when it is a 200).
 
         ``build`` returns the fresh response and its ``Last-Modified`` time; either way
         the answer carries ``ETag``/``Last-Modified`` and honours conditional headers.
+        ``on_hit(data)`` runs when the answer comes from the cache (what a build would
+        have done as a side effect, such as counting the request).
         """
         if self.timeout <= 0:
             response, last_modified = build()
@@ -214,6 +222,8 @@ class ResponseCache:
             if isinstance(entry, _Entry):
                 self._local_put(key, entry)
         if isinstance(entry, _Entry):
+            if on_hit is not None:
+                on_hit(entry.data)
             response = Response(entry.data)
             if entry.meta is not None:
                 response.envelope_meta = entry.meta  # type: ignore[attr-defined]
