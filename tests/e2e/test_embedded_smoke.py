@@ -54,7 +54,9 @@ def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    # install + migrate + the whole demo seed on SQLite: ~75 s alone, far more when the
+    # other xdist worker loads the same 2 cores
+    deadline = time.monotonic() + 300
     try:
         while True:
             if proc.poll() is not None:
@@ -67,7 +69,10 @@ def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
             except requests.ConnectionError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("the embedded server did not become healthy within 120 s")
+                pytest.fail(
+                    "the embedded server did not become healthy within 300 s: "
+                    + (local_dir / "server.log").read_text()[-3000:]
+                )
             time.sleep(0.2)
         yield base, local_dir
     finally:

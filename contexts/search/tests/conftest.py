@@ -14,7 +14,6 @@ import pytest
 from contexts.catalog.events import ProductPublished
 from contexts.reviews.events import RatingSummaryChanged
 from contexts.search import handlers
-from contexts.search.selectors import response_cache
 from contexts.vendors.events import ListingUpdated
 
 CATEGORIES = {
@@ -62,13 +61,6 @@ def snapshot(
         published_at=T0,
         updated_at=updated_at or T0,
     )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_search_revision() -> None:
-    """Each test starts at a new read-model revision: a response cached by an earlier
-    test (whose rows were rolled back) is never served to this one."""
-    response_cache.revision_bump()
 
 
 @pytest.fixture
