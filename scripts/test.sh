@@ -57,4 +57,7 @@ echo "==> mypy";            .venv/bin/mypy .
 echo "==> migrations";      $PY manage.py makemigrations --check --dry-run
 echo "==> OpenAPI schema";  $PY manage.py spectacular --validate --fail-on-warn --file artifacts/openapi.yaml
 echo "==> tests"
-exec $PY -m pytest -n "${PYTEST_WORKERS:-2}" --create-db --timeout=300 "$@"
+# not exec: the EXIT trap above must still run to stop the broker
+status=0
+$PY -m pytest -n "${PYTEST_WORKERS:-2}" --create-db --timeout=300 "$@" || status=$?
+exit $status
