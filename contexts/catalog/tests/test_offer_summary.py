@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from contexts.catalog import services
 from contexts.catalog.models import Offer, OfferSummary
-from contexts.catalog.tests.test_api import PRODUCTS
+from contexts.catalog.tests.test_api import PRODUCTS, STORES, add_offer
 from contexts.catalog.tests.test_concurrency import _wait_for_a_lock_waiter
 
 pytestmark = [pytest.mark.integration]
@@ -169,26 +169,12 @@ def test_in_stock_and_currency_filters_read_the_summary(client, make_phone):
     and ``currency`` keeps only products offered in it."""
     phone = make_phone("Summary Phone", variants=[("SUM-1", 64, "Black")], publish=True)
     variant = phone.variants.get()
-    for listing, price, currency, available in (
-        (LISTINGS[0], 300, "EUR", 0),
-        (LISTINGS[1], 450, "EUR", 2),
-        (LISTINGS[2], 999, "USD", 1),
+    for store, price, currency, available in (
+        (STORES[0], 300, "EUR", 0),
+        (STORES[1], 450, "EUR", 2),
+        (STORES[2], 999, "USD", 1),
     ):
-        services.offer_upsert(
-            snapshot=services.OfferSnapshot(
-                listing_id=listing,
-                product_id=phone.pk,
-                variant_id=variant.pk,
-                store_id=listing,
-                vendor_id=listing,
-                price_minor=price,
-                currency=currency,
-                condition="new",
-                available=available,
-                is_purchasable=True,
-                updated_at=timezone.now(),
-            )
-        )
+        add_offer(phone, variant, store=store, price=price, currency=currency, available=available)
 
     def price_from(**params):
         data = client.get(PRODUCTS, params).json()["data"]
